@@ -1,0 +1,51 @@
+"""The one canonical listing schema that every marketplace's pages become."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ListingItem:
+    """A marketplace listing as extracted from its detail page.
+
+    `listing_id` is the marketplace's own id (unique within `marketplace`);
+    `price` is a number in `currency` when one could be parsed, and `price_text`
+    keeps what the page showed, so nothing the seller wrote is lost.
+    """
+
+    marketplace: str
+    listing_id: str
+    url: str
+    title: str
+    description: str = ""
+    price: float | None = None
+    currency: str | None = None
+    price_text: str | None = None
+    seller_id: str | None = None
+    seller_name: str | None = None
+    seller_url: str | None = None
+    location: str | None = None
+    images: list[str] = field(default_factory=list)
+    posted_at: str | None = None
+    category: str | None = None
+    extraction: str = ""  # how the fields were found: "selectors", "jsonld", "microdata", "opengraph", "heuristic"
+    rendered: bool = False  # True when the page went through a browser
+    crawled_at: str = ""  # ISO 8601 UTC
+    # Filled by the score pipeline.
+    score: dict | None = None
+
+    CONTENT_FIELDS = (
+        "title", "description", "price", "currency", "price_text", "seller_id",
+        "seller_name", "location", "images", "posted_at", "category",
+    )
+
+    def content_hash(self) -> str:
+        """SHA-256 over the fields a seller controls; a change means a new snapshot."""
+        payload = {name: getattr(self, name) for name in self.CONTENT_FIELDS}
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,311 @@
+"""Item pipelines, one verb each, in order: normalise, validate, deduplicate, score, store."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from scrapy.exceptions import DropItem
+
+from crawler.items import ListingItem
+from wildwatch.config import Settings
+
+logger = logging.getLogger(__name__)
+STAT = "wildwatch/"
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES_RE = re.compile(r"[ \t\u00a0\u3000]+")
+_BLANK_LINES_RE = re.compile(r"\n\s*\n+")
+MAX_LENGTHS = {"title": 1_000, "description": 20_000, "price_text": 200, "seller_name": 300,
+               "location": 300, "category": 300, "posted_at": 64, "seller_id": 200}
+
+
+def clean_text(value: str | None, *, multiline: bool = False) -> str | None:
+    """Control characters out (PostgreSQL refuses NUL), runs of spaces folded, ends trimmed."""
+    if value is None:
+        return None
+    text = _CONTROL_RE.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+        text = _BLANK_LINES_RE.sub("\n\n", "\n".join(lines))
+    else:
+        text = _SPACES_RE.sub(" ", text.replace("\n", " "))
+    return text.strip()
+
+
+class NormalisePipeline:
+    """Cleans whitespace and control characters and caps field lengths; changes text, drops nothing."""
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        item.title = clean_text(item.title) or ""
+        item.description = clean_text(item.description, multiline=True) or ""
+        for name in ("price_text", "seller_id", "seller_name", "seller_url", "location", "posted_at", "category"):
+            setattr(item, name, clean_text(getattr(item, name)) or None)
+        for name, limit in MAX_LENGTHS.items():
+            value = getattr(item, name)
+            if value and len(value) > limit:
+                setattr(item, name, value[:limit])
+        item.listing_id = (clean_text(item.listing_id) or "")[:200]
+        item.images = list(dict.fromkeys(url for url in item.images if url))[:50]
+        if item.currency:
+            item.currency = item.currency.strip().upper()[:8] or None
+        return item
+
+
+class ValidatePipeline:
+    """Drops listings without a title, id or http(s) URL; blanks a price that is not a sane number."""
+
+    def __init__(self, stats=None):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        for name, reason in (("title", "missing_title"), ("listing_id", "missing_id")):
+            if not getattr(item, name):
+                self._drop(reason, f"{item.url}: no {name}")
+        if not item.url.startswith(("http://", "https://")):
+            self._drop("bad_url", f"{item.url!r} is not an http(s) URL")
+        if item.price is not None and (not math.isfinite(item.price) or item.price < 0):
+            logger.warning("%s: price %r is not a usable amount; kept as text only", item.url, item.price)
+            item.price = None
+        return item
+
+    def _drop(self, reason: str, message: str):
+        if self.stats:
+            self.stats.inc_value(f"{STAT}dropped/{reason}")
+        raise DropItem(message)
+
+
+class DeduplicatePipeline:
+    """Drops a listing already seen in this crawl (one listing reached through two URLs)."""
+
+    def __init__(self, stats=None):
+        self.stats = stats
+        self.seen: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        key = (item.marketplace, item.listing_id)
+        if key in self.seen:
+            if self.stats:
+                self.stats.inc_value(f"{STAT}dropped/duplicate")
+            raise DropItem(f"duplicate listing {item.listing_id} ({item.url})")
+        self.seen.add(key)
+        return item
+
+
+@lru_cache(maxsize=4)
+def load_scorer(models_dir: str, threshold: float | None):
+    """One scorer per process and model: loading verifies the artifact, so do it once."""
+    from classifier.scorer import Scorer
+
+    return Scorer.load(Path(models_dir), threshold=threshold)
+
+
+class ScorePipeline:
+    """Attaches the classifier's score and evidence to each listing; a scoring error is logged, not fatal."""
+
+    def __init__(self, scorer, stats=None):
+        self.scorer = scorer
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        config = Settings.from_env()
+        models_dir = crawler.settings.get("WILDWATCH_MODELS_DIR") or str(config.models_dir)
+        threshold = crawler.settings.get("WILDWATCH_THRESHOLD")
+        threshold = float(threshold) if threshold not in (None, "") else config.threshold
+        return cls(load_scorer(str(models_dir), threshold), crawler.stats)
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        try:
+            result = self.scorer.score(item.title, item.description, price=item.price, currency=item.currency)
+        except Exception:  # one hostile listing must not stop the night
+            logger.exception("scoring failed for %s", item.url)
+            if self.stats:
+                self.stats.inc_value(f"{STAT}score_errors")
+            return item
+        item.score = result.to_dict()
+        if self.stats and result.flagged:
+            self.stats.inc_value(f"{STAT}listings_flagged")
+        return item
+
+
+class StorePipeline:
+    """Writes listings and their scores to the database in batches, one transaction per batch.
+
+    Opens a crawl run at start and closes it with the crawl's stats; marks listings
+    that the marketplace no longer offers as gone, but only after a complete crawl.
+    A batch the database refuses is retried, then spooled to a JSONL file, never dropped.
+    """
+
+    RETRIES = 3
+
+    def __init__(self, crawler, database_url: str, batch_size: int, spool_dir: Path):
+        self.crawler = crawler
+        self.database_url = database_url
+        self.batch_size = batch_size
+        self.spool_dir = spool_dir
+        self.buffer: list[ListingItem] = []
+        self.engine = None
+        self.run_id: int | None = None
+        self.marketplace_id: int | None = None
+        self.model_version_ids: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        config = Settings.from_env()
+        url = crawler.settings.get("WILDWATCH_DATABASE_URL") or config.database_url
+        batch = crawler.settings.getint("WILDWATCH_STORE_BATCH_SIZE", 100)
+        return cls(crawler, url, batch, config.data_dir / "spool")
+
+    @property
+    def stats(self):
+        return self.crawler.stats
+
+    def open_spider(self) -> None:
+        from store import repository
+        from store.db import make_engine, session_scope, upgrade
+
+        spider = self.crawler.spider
+        upgrade(self.database_url)
+        self.engine = make_engine(self.database_url)
+        with session_scope(self.engine) as session:
+            marketplace = repository.get_or_create_marketplace(session, spider.site.name, spider.site.base_url)
+            run = repository.start_run(session, marketplace,
+                                       nightly_id=self.crawler.settings.get("WILDWATCH_NIGHTLY_ID") or None)
+            session.flush()
+            self.marketplace_id, self.run_id = marketplace.id, run.id
+        self.stats.set_value(f"{STAT}run_id", self.run_id)
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        batch, self.buffer = self.buffer, []
+        for attempt in range(1, self.RETRIES + 1):
+            try:
+                self._write(batch)
+                self.stats.inc_value(f"{STAT}listings_stored", len(batch))
+                return
+            except Exception as exc:  # connection loss, lock timeouts: retry, then spool
+                logger.warning("storing %d listings failed (attempt %d/%d): %s", len(batch), attempt,
+                               self.RETRIES, exc)
+                if attempt < self.RETRIES:
+                    time.sleep(0.5 * 2 ** (attempt - 1))
+        self._spool(batch)
+
+    def _write(self, batch: list[ListingItem]) -> None:
+        from store import repository
+        from store.db import session_scope
+        from store.models import CrawlRun, Marketplace
+
+        with session_scope(self.engine) as session:
+            run = session.get(CrawlRun, self.run_id)
+            marketplace = session.get(Marketplace, self.marketplace_id)
+            rows = []
+            for item in batch:
+                row = asdict(item)
+                row["content_hash"] = item.content_hash()
+                rows.append(row)
+            ids = repository.upsert_listings(session, run, marketplace, rows)
+            by_version: dict[str, list[tuple[int, dict]]] = {}
+            for item in batch:
+                if item.score:
+                    by_version.setdefault(item.score["model_version"], []).append((ids[item.listing_id], item.score))
+            for version, scores in by_version.items():
+                model_version = repository.ensure_model_version(session, version, self._model_metadata(version))
+                repository.record_scores(session, run, model_version, scores)
+
+    def _model_metadata(self, version: str) -> dict:
+        for pipeline in self.crawler.engine.scraper.itemproc.middlewares if self.crawler.engine else ():
+            scorer = getattr(pipeline, "scorer", None)
+            if scorer is not None and getattr(scorer, "version", None) == version:
+                return dict(getattr(scorer, "metadata", {}) or {})
+        return {}
+
+    def _spool(self, batch: list[ListingItem]) -> None:
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        path = self.spool_dir / f"run-{self.run_id}.jsonl"
+        with path.open("a", encoding="utf-8") as handle:
+            for item in batch:
+                handle.write(json.dumps(asdict(item), ensure_ascii=False, default=str) + "\n")
+        self.stats.inc_value(f"{STAT}listings_spooled", len(batch))
+        logger.error("database unavailable: %d listings saved to %s for replay", len(batch), path)
+
+    def close_spider(self) -> None:
+        from store import repository
+        from store.db import session_scope
+        from store.models import CrawlRun, Marketplace
+
+        if self.engine is None:
+            return
+        self.flush()
+        spider = self.crawler.spider
+        stats = self.stats.get_stats()
+        reason = stats.get("finish_reason", "")
+        complete = reason == "finished" and not stats.get(f"{STAT}index_errors") \
+            and not stats.get(f"{STAT}listings_spooled")
+        try:
+            with session_scope(self.engine) as session:
+                run = session.get(CrawlRun, self.run_id)
+                marketplace = session.get(Marketplace, self.marketplace_id)
+                if complete:
+                    gone = repository.mark_gone(session, run, marketplace, spider.live_listing_ids())
+                    self.stats.set_value(f"{STAT}listings_gone", gone)
+                run_stats = crawl_summary(self.stats.get_stats())
+                status = "succeeded" if complete else ("failed" if reason != "finished" else "partial")
+                repository.finish_run(session, run, status, run_stats,
+                                      error=None if complete else f"finish_reason={reason}")
+        finally:
+            self.engine.dispose()
+
+
+def crawl_summary(stats: dict) -> dict:
+    """The figures a crawl run keeps and the nightly summary prints."""
+    def get(key: str) -> int:
+        return int(stats.get(STAT + key, 0) or 0)
+
+    dropped = sum(int(v) for k, v in stats.items() if k.startswith(STAT + "dropped/"))
+    started = stats.get("start_time")
+    finished = stats.get("finish_time") or datetime.now(timezone.utc)
+    seconds = (finished - started).total_seconds() if isinstance(started, datetime) else None
+    errors = get("extraction_errors") + get("download_errors") + get("score_errors") + dropped \
+        + get("pages_skipped/not_html")
+    return {
+        "pages": int(stats.get("response_received_count", 0) or 0),
+        "rendered_pages": get("rendered_pages"),
+        "index_pages": get("index_pages"),
+        "listing_pages": get("listing_pages"),
+        "listings": get("listings_extracted"),
+        "stored": get("listings_stored"),
+        "spooled": get("listings_spooled"),
+        "flagged": get("listings_flagged"),
+        "unavailable": get("listings_unavailable"),
+        "gone": get("listings_gone"),
+        "errors": errors,
+        "extraction_errors": get("extraction_errors"),
+        "download_errors": get("download_errors"),
+        "dropped": dropped,
+        "retries": int(stats.get("retry/count", 0) or 0),
+        "robots_forbidden": int(stats.get("robotstxt/forbidden", 0) or 0),
+        "finish_reason": stats.get("finish_reason", ""),
+        "seconds": round(seconds, 2) if seconds is not None else None,
+    }

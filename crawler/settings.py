@@ -1,0 +1,73 @@
+"""Scrapy settings for wildwatch: polite by default.
+
+Only the values we mean are set; per-site politeness (delay, concurrency) comes
+from the site config file and is applied per spider. Custom settings share the
+WILDWATCH_ prefix.
+"""
+from wildwatch import __version__
+
+BOT_NAME = "wildwatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+# One spider class per site config file, so `scrapy list` shows marketplaces.
+SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
+
+# An honest user agent that says who we are and where to read about us.
+USER_AGENT = f"wildwatch/{__version__} (+https://github.com/wildwatch/wildwatch; wildlife-trade monitoring)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: per-domain concurrency and AutoThrottle; sites tune these in their config.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+# Bounded memory against hostile or huge pages.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+DEPTH_LIMIT = 50
+COOKIES_ENABLED = False
+
+# Consoles that execute code stay off unless someone asks for them.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# Pages that need JavaScript go through a browser; every other request stays plain HTTP.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+# Images, fonts and media are not needed to read a listing.
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.should_abort_request"
+# PLAYWRIGHT_LAUNCH_OPTIONS is filled in by the spider loader (crawler.browser.launch_options).
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.NormalisePipeline": 100,
+    "crawler.pipelines.ValidatePipeline": 200,
+    "crawler.pipelines.DeduplicatePipeline": 300,
+    "crawler.pipelines.ScorePipeline": 400,
+    "crawler.pipelines.StorePipeline": 500,
+}
+# Listings written to the database per transaction.
+WILDWATCH_STORE_BATCH_SIZE = 100
+
+EXTENSIONS = {
+    "crawler.extensions.CrawlHealth": 500,
+}
+# The health check flags a marketplace that yields fewer listings than this.
+WILDWATCH_MIN_LISTINGS = 1
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,293 @@
+"""Site configuration: one YAML file per marketplace, validated at load.
+
+A new marketplace is a config file, not new code. Anything wrong in a file
+(an unknown key, a bad selector, a bad regex) is reported with the file, the key
+and the reason before a single request is sent.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urljoin, urlparse
+
+import yaml
+from parsel import Selector
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+FIELD_NAMES = (
+    "listing_id", "title", "description", "price", "currency", "seller_id", "seller_name",
+    "seller_url", "location", "images", "posted_at", "category",
+)
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class SiteConfigError(ValueError):
+    """A site config file is missing, unreadable or invalid."""
+
+
+def check_selector(selector: str) -> str:
+    """Compile a CSS or XPath selector (prefix `xpath:`) once, so typos fail at load."""
+    probe = Selector(text="<html><body></body></html>")
+    try:
+        if selector.startswith("xpath:"):
+            probe.xpath(selector[len("xpath:"):])
+        else:
+            probe.css(selector)
+    except Exception as exc:  # parsel raises several exception types for bad expressions
+        raise ValueError(f"bad selector {selector!r}: {exc}") from None
+    return selector
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LinkRules(_Strict):
+    """How the spider walks the site: hubs to follow, detail links, next pages."""
+
+    follow: list[str] = Field(default_factory=list, description="selectors of hub/category links")
+    listing: list[str] = Field(default_factory=list, description="selectors of listing detail links")
+    next_page: list[str] = Field(default_factory=list, description="selectors of next-page links")
+    deny: list[str] = Field(default_factory=list, description="regexes of URLs never to fetch")
+    listing_url_pattern: str | None = Field(
+        default=None, description="regex a detail URL matches; named group `id` gives the listing id"
+    )
+
+    @field_validator("follow", "listing", "next_page")
+    @classmethod
+    def _selectors(cls, values: list[str]) -> list[str]:
+        return [check_selector(value) for value in values]
+
+    @field_validator("deny")
+    @classmethod
+    def _regexes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _compile(value)
+        return values
+
+    @field_validator("listing_url_pattern")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            _compile(value)
+        return value
+
+
+class JavaScript(_Strict):
+    """Which pages need a browser, and what to wait for before reading them."""
+
+    mode: Literal["none", "all", "patterns"] = "none"
+    url_patterns: list[str] = Field(default_factory=list)
+    wait_for: str | None = Field(default=None, description="CSS selector present once the page has rendered")
+    timeout_ms: int = Field(default=15000, ge=500, le=120000)
+
+    @field_validator("url_patterns")
+    @classmethod
+    def _regexes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _compile(value)
+        return values
+
+    @field_validator("wait_for")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        return check_selector(value) if value else value
+
+    @model_validator(mode="after")
+    def _patterns_needed(self) -> "JavaScript":
+        if self.mode == "patterns" and not self.url_patterns:
+            raise ValueError("mode 'patterns' needs at least one entry in url_patterns")
+        return self
+
+    def needs_browser(self, url: str) -> bool:
+        if self.mode == "all":
+            return True
+        if self.mode == "patterns":
+            return any(re.search(pattern, url) for pattern in self.url_patterns)
+        return False
+
+
+class Politeness(_Strict):
+    """Per-site manners; AutoThrottle adapts the delay to the server's latency on top."""
+
+    download_delay: float = Field(default=0.5, ge=0, le=120)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    autothrottle: bool = True
+    obey_robots: bool = True
+    max_pages: int = Field(default=0, ge=0, description="stop after this many responses (0 = no limit)")
+
+
+class FieldRule(_Strict):
+    """A selector plus an optional regex whose first group (or group `value`) is kept."""
+
+    selector: str
+    regex: str | None = None
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, value: str) -> str:
+        return check_selector(value)
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None and _compile(value).groups < 1:
+            raise ValueError(f"regex {value!r} needs a capturing group for the value")
+        return value
+
+
+class SiteConfig(_Strict):
+    """One marketplace."""
+
+    name: str
+    description: str = ""
+    base_url: str
+    start_urls: list[str] = Field(min_length=1)
+    allowed_domains: list[str] = Field(default_factory=list)
+    demo: bool = Field(default=False, description="served by `wildwatch nightly --demo`, skipped otherwise")
+    enabled: bool = True
+    links: LinkRules = Field(default_factory=LinkRules)
+    fields: dict[str, FieldRule] = Field(default_factory=dict, description="field -> selector (or selector + regex)")
+    javascript: JavaScript = Field(default_factory=JavaScript)
+    politeness: Politeness = Field(default_factory=Politeness)
+    currency: str | None = Field(default=None, description="currency assumed when a price names none")
+    source_path: str | None = Field(default=None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME_RE.match(value):
+            raise ValueError("must be lower-case letters, digits, '-' or '_' (it names the spider)")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        for name in value:
+            if name not in FIELD_NAMES:
+                raise ValueError(f"unknown field {name!r}; known fields: {', '.join(FIELD_NAMES)}")
+        # A bare string is shorthand for {selector: ...}.
+        return {name: {"selector": rule} if isinstance(rule, str) else rule for name, rule in value.items()}
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("must be an ISO 4217 code such as CNY or USD")
+        return value
+
+    @model_validator(mode="after")
+    def _urls(self) -> "SiteConfig":
+        for url in self.start_urls:
+            _http_url(urljoin(self.base_url, url))
+        return self
+
+    def absolute_start_urls(self) -> list[str]:
+        return [urljoin(self.base_url, url) for url in self.start_urls]
+
+    def domains(self) -> list[str]:
+        """Domains the spider may fetch from (the base URL's host when none are listed)."""
+        return self.allowed_domains or [urlparse(self.base_url).hostname or ""]
+
+    def with_base_url(self, base_url: str) -> "SiteConfig":
+        """The same site served elsewhere (the demo marketplace runs on a random port)."""
+        data = self.model_dump()
+        data["base_url"] = base_url
+        if not self.allowed_domains or self.demo:
+            data["allowed_domains"] = []
+        data["source_path"] = self.source_path
+        return SiteConfig.model_validate(data)
+
+
+def _compile(pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+
+
+def _http_url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def load_site_config(path: Path) -> SiteConfig:
+    """Read and validate one site file; errors name the file, the key and the reason."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SiteConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise SiteConfigError(f"{path}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise SiteConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        config = SiteConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise SiteConfigError(f"{path}: {format_validation_error(exc)}") from None
+    return config.model_copy(update={"source_path": str(path)})
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        parts.append(f"{key}: {message.removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+def site_files(sites_dir: Path) -> list[Path]:
+    return sorted(list(sites_dir.glob("*.yaml")) + list(sites_dir.glob("*.yml")))
+
+
+def load_all_sites(sites_dir: Path) -> tuple[list[SiteConfig], list[str]]:
+    """Every valid site in a folder, plus one error line per broken file (which is skipped)."""
+    sites: list[SiteConfig] = []
+    errors: list[str] = []
+    seen: dict[str, str] = {}
+    for path in site_files(sites_dir):
+        try:
+            site = load_site_config(path)
+        except SiteConfigError as exc:
+            errors.append(str(exc))
+            continue
+        if site.name in seen:
+            errors.append(f"{path}: name: {site.name!r} is already used by {seen[site.name]}")
+            continue
+        seen[site.name] = str(path)
+        sites.append(site)
+    return sites, errors
+
+
+def resolve_site(spec: str, sites_dir: Path) -> SiteConfig:
+    """A site given by name (a file in sites_dir) or by path to a config file."""
+    candidate = Path(spec)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if not candidate.exists():
+            raise SiteConfigError(f"{candidate}: no such site config file")
+        return load_site_config(candidate)
+    for path in site_files(sites_dir):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(raw, dict) and raw.get("name") == spec:
+            return load_site_config(path)
+    known = ", ".join(p.stem for p in site_files(sites_dir)) or "none"
+    raise SiteConfigError(f"no site named {spec!r} in {sites_dir} (known: {known})")
