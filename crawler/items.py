@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -44,6 +45,8 @@ class ListingItem:
     def content_hash(self) -> str:
         """SHA-256 over the fields a seller controls; a change means a new snapshot."""
         payload = {name: getattr(self, name) for name in self.CONTENT_FIELDS}
+        # Image hosts rotate (CDN shards, the demo's random port); the picture is the path.
+        payload["images"] = [urlsplit(url).path or url for url in self.images]
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

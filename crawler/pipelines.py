@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawler.items import ListingItem
@@ -169,7 +170,9 @@ class StorePipeline:
         config = Settings.from_env()
         url = crawler.settings.get("WILDWATCH_DATABASE_URL") or config.database_url
         batch = crawler.settings.getint("WILDWATCH_STORE_BATCH_SIZE", 100)
-        return cls(crawler, url, batch, config.data_dir / "spool")
+        pipeline = cls(crawler, url, batch, config.data_dir / "spool")
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     @property
     def stats(self):
@@ -203,7 +206,6 @@ class StorePipeline:
         for attempt in range(1, self.RETRIES + 1):
             try:
                 self._write(batch)
-                self.stats.inc_value(f"{STAT}listings_stored", len(batch))
                 return
             except Exception as exc:  # connection loss, lock timeouts: retry, then spool
                 logger.warning("storing %d listings failed (attempt %d/%d): %s", len(batch), attempt,
@@ -217,6 +219,7 @@ class StorePipeline:
         from store.db import session_scope
         from store.models import CrawlRun, Marketplace
 
+        errors: list = []
         with session_scope(self.engine) as session:
             run = session.get(CrawlRun, self.run_id)
             marketplace = session.get(Marketplace, self.marketplace_id)
@@ -225,14 +228,21 @@ class StorePipeline:
                 row = asdict(item)
                 row["content_hash"] = item.content_hash()
                 rows.append(row)
-            ids = repository.upsert_listings(session, run, marketplace, rows)
+            ids = repository.upsert_listings(session, run, marketplace, rows, errors=errors)
             by_version: dict[str, list[tuple[int, dict]]] = {}
             for item in batch:
-                if item.score:
-                    by_version.setdefault(item.score["model_version"], []).append((ids[item.listing_id], item.score))
+                listing_row = ids.get(item.listing_id)
+                if item.score and listing_row is not None:
+                    by_version.setdefault(item.score["model_version"], []).append((listing_row, item.score))
             for version, scores in by_version.items():
                 model_version = repository.ensure_model_version(session, version, self._model_metadata(version))
-                repository.record_scores(session, run, model_version, scores)
+                repository.record_scores(session, run, model_version, scores, errors=errors)
+        for error in errors:
+            logger.warning("not stored: %s", error)
+        stored = sum(1 for item in batch if item.listing_id in ids)
+        self.stats.inc_value(f"{STAT}listings_stored", stored)
+        if errors:
+            self.stats.inc_value(f"{STAT}store_errors", len(errors))
 
     def _model_metadata(self, version: str) -> dict:
         for pipeline in self.crawler.engine.scraper.itemproc.middlewares if self.crawler.engine else ():
@@ -251,6 +261,10 @@ class StorePipeline:
         logger.error("database unavailable: %d listings saved to %s for replay", len(batch), path)
 
     def close_spider(self) -> None:
+        self.flush()
+
+    def spider_closed(self, spider, reason: str) -> None:
+        """Close the crawl run once Scrapy knows why the crawl ended (after the pipelines closed)."""
         from store import repository
         from store.db import session_scope
         from store.models import CrawlRun, Marketplace
@@ -258,9 +272,8 @@ class StorePipeline:
         if self.engine is None:
             return
         self.flush()
-        spider = self.crawler.spider
+        self.stats.set_value("finish_reason", reason)
         stats = self.stats.get_stats()
-        reason = stats.get("finish_reason", "")
         complete = reason == "finished" and not stats.get(f"{STAT}index_errors") \
             and not stats.get(f"{STAT}listings_spooled")
         try:
@@ -271,11 +284,17 @@ class StorePipeline:
                     gone = repository.mark_gone(session, run, marketplace, spider.live_listing_ids())
                     self.stats.set_value(f"{STAT}listings_gone", gone)
                 run_stats = crawl_summary(self.stats.get_stats())
-                status = "succeeded" if complete else ("failed" if reason != "finished" else "partial")
-                repository.finish_run(session, run, status, run_stats,
-                                      error=None if complete else f"finish_reason={reason}")
+                status = "succeeded" if complete else ("partial" if reason == "finished" else "failed")
+                problem = None if complete else (
+                    f"crawl ended: {reason}" if reason != "finished"
+                    else "some result pages or database writes failed; gone listings not marked")
+                repository.finish_run(session, run, status, run_stats, error=problem)
+        except Exception:
+            logger.exception("could not close crawl run %s", self.run_id)
+            self.stats.inc_value(f"{STAT}store_errors")
         finally:
             self.engine.dispose()
+            self.engine = None
 
 
 def crawl_summary(stats: dict) -> dict:
@@ -288,7 +307,7 @@ def crawl_summary(stats: dict) -> dict:
     finished = stats.get("finish_time") or datetime.now(timezone.utc)
     seconds = (finished - started).total_seconds() if isinstance(started, datetime) else None
     errors = get("extraction_errors") + get("download_errors") + get("score_errors") + dropped \
-        + get("pages_skipped/not_html")
+        + get("pages_skipped/not_html") + get("store_errors")
     return {
         "pages": int(stats.get("response_received_count", 0) or 0),
         "rendered_pages": get("rendered_pages"),
@@ -304,6 +323,7 @@ def crawl_summary(stats: dict) -> dict:
         "extraction_errors": get("extraction_errors"),
         "download_errors": get("download_errors"),
         "dropped": dropped,
+        "store_errors": get("store_errors"),
         "retries": int(stats.get("retry/count", 0) or 0),
         "robots_forbidden": int(stats.get("robotstxt/forbidden", 0) or 0),
         "finish_reason": stats.get("finish_reason", ""),

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Iterable
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
@@ -140,6 +141,11 @@ class MarketplaceSpider(scrapy.Spider):
     def on_error(self, failure):
         """Download and HTTP errors are counted and logged; a missing detail page means the listing is gone."""
         request = failure.request
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            # robots.txt, offsite and size limits: refused on purpose, counted apart from errors.
+            self._count("requests_ignored")
+            self.logger.debug("not fetched %s: %s", request.url, failure.value)
+            return
         if failure.check(HttpError) and failure.value.response.status in (404, 410) \
                 and request.callback == self.parse_listing:
             listing_id = request.meta.get("listing_id")

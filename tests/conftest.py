@@ -1,0 +1,47 @@
+"""Shared fixtures: a model trained once per test session, and helpers to run the CLI for real."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def trained_models_dir(tmp_path_factory) -> Path:
+    """A models root with one active model, trained from data/labelled like `wildwatch train`."""
+    from classifier.train import train
+
+    models_dir = tmp_path_factory.mktemp("models")
+    report = train(models_dir=models_dir, activate=True)
+    print(f"\n[session model] {report.summary()}")
+    return models_dir
+
+
+@pytest.fixture(scope="session")
+def trained_scorer(trained_models_dir):
+    from classifier.scorer import Scorer
+
+    return Scorer.load(trained_models_dir)
+
+
+def wildwatch_env(data_dir: Path, models_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a CLI subprocess that writes only below data_dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WILDWATCH_")}
+    env.update({
+        "WILDWATCH_DATA_DIR": str(data_dir),
+        "WILDWATCH_MODELS_DIR": str(models_dir),
+        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    })
+    env.update(extra)
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `wildwatch ARGS` as a user would, in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "wildwatch", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)

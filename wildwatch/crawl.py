@@ -1,0 +1,105 @@
+"""Runs Scrapy crawls of configured marketplaces inside this process.
+
+Twisted's reactor starts once per process, so every site of a night is crawled
+by one CrawlerProcess; each site's spider opens and closes its own crawl run.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from crawler.browser import resolve_chromium
+from crawler.siteconfig import SiteConfig
+from wildwatch.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlOutcome:
+    """What one site's crawl left behind: its run row and the figures of the crawl."""
+
+    site: str
+    run_id: int | None
+    summary: dict
+    health_problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def scrapy_settings(config: Settings, *, log_file: Path | None = None, log_level: str = "INFO",
+                    nightly_id: str | None = None, extra: dict | None = None):
+    """The project's Scrapy settings with this run's database, model and logging."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.set("WILDWATCH_DATABASE_URL", config.database_url, priority="cmdline")
+    settings.set("WILDWATCH_MODELS_DIR", str(config.models_dir), priority="cmdline")
+    settings.set("WILDWATCH_SITES_DIR", str(config.sites_dir), priority="cmdline")
+    if config.threshold is not None:
+        settings.set("WILDWATCH_THRESHOLD", config.threshold, priority="cmdline")
+    if nightly_id:
+        settings.set("WILDWATCH_NIGHTLY_ID", nightly_id, priority="cmdline")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("LOG_FILE", str(log_file), priority="cmdline")
+        settings.set("LOG_FILE_APPEND", True, priority="cmdline")
+    for key, value in (extra or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def check_browser(sites: list[SiteConfig], config: Settings) -> None:
+    """Fail before crawling when a site needs JavaScript and no Chromium is available."""
+    if any(site.javascript.mode != "none" for site in sites):
+        resolve_chromium(config.chromium_path)
+
+
+def run_crawls(
+    sites: list[SiteConfig],
+    config: Settings,
+    *,
+    log_file: Path | None = None,
+    log_level: str = "INFO",
+    nightly_id: str | None = None,
+    on_item: Callable[[str], None] | None = None,
+    extra_settings: dict | None = None,
+) -> list[CrawlOutcome]:
+    """Crawl every site (concurrently, in this process) and return one outcome per site."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.pipelines import crawl_summary
+    from crawler.spiderloader import spider_class_for
+
+    settings = scrapy_settings(config, log_file=log_file, log_level=log_level, nightly_id=nightly_id,
+                               extra=extra_settings)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", log_file is not None, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers = []
+    for site in sites:
+        crawler = process.create_crawler(spider_class_for(site))
+        if on_item is not None:
+            crawler.signals.connect(lambda item, response, spider, _name=site.name: on_item(_name),
+                                    signal=signals.item_scraped)
+        crawlers.append((site, crawler))
+        process.crawl(crawler)
+    process.start()
+
+    outcomes = []
+    for site, crawler in crawlers:
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        run_id = stats.get("wildwatch/run_id")
+        error = None if run_id else "the crawl did not start (see the log)"
+        outcomes.append(CrawlOutcome(
+            site=site.name,
+            run_id=run_id,
+            summary=crawl_summary(stats),
+            health_problems=list(stats.get("wildwatch/health/problems") or []),
+            error=error,
+        ))
+    return outcomes
