@@ -1,0 +1,201 @@
+"""Engine, session and schema-migration entry points for SQLite and PostgreSQL.
+
+SQLite is the zero-setup default for one analyst's machine; PostgreSQL is for
+production. Everything that differs between them (pragmas, pooling, the
+upsert dialect) is decided here or in one small helper, so repository code is
+the same for both.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_SUPPORTED = {"sqlite": {"pysqlite"}, "postgresql": {"psycopg"}}
+
+
+def redact(url: str | URL) -> str:
+    """The URL with its password replaced by ***, safe for logs and errors."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+def parse_url(url: str) -> URL:
+    """Parse and check a database URL; plain postgresql:// means psycopg 3.
+
+    Raises StoreError naming the (redacted) URL when it cannot be used, so a
+    typo in WILDWATCH_DATABASE_URL fails before any crawling starts.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError) as exc:
+        raise StoreError(f"cannot parse database URL {redact(str(url))!r}: {exc}") from None
+    backend = "postgresql" if parsed.get_backend_name() in ("postgres", "postgresql") else parsed.get_backend_name()
+    driver = parsed.get_driver_name() if "+" in parsed.drivername else None
+    if backend == "postgresql" and driver is None:
+        driver = "psycopg"
+    if backend == "sqlite" and driver is None:
+        driver = "pysqlite"
+    if backend not in _SUPPORTED or driver not in _SUPPORTED[backend]:
+        raise StoreError(
+            f"unsupported database URL {redact(parsed)!r}: use sqlite:///path/to/file.db "
+            "or postgresql+psycopg://user@host:port/dbname"
+        )
+    if backend == "sqlite":
+        return parsed  # keep "sqlite:///..." as the user wrote it in messages
+    return parsed.set(drivername=f"{backend}+{driver}")
+
+
+def _dumps(value: Any) -> str:
+    # Keep Chinese readable in SQLite's JSON text (PostgreSQL JSONB does anyway).
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An Engine for `url` with the settings the store relies on.
+
+    SQLite: the database file's directory is created, foreign keys are
+    enforced, WAL lets the review app read while a crawl writes, and a busy
+    timeout makes concurrent writers wait instead of failing. PostgreSQL:
+    pool_pre_ping survives server restarts between nightly runs.
+    """
+    parsed = parse_url(url)
+    options: dict[str, Any] = {"json_serializer": _dumps}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            try:
+                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the directory for {redact(parsed)!r}: {exc}") from exc
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        options["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **options)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot create an engine for {redact(parsed)!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A Session that commits when the block succeeds and rolls back when it raises.
+
+    Objects stay usable after the block (expire_on_commit=False): the crawler
+    keeps its Marketplace and CrawlRun across many short write transactions.
+    """
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config() -> Config:
+    """Alembic configuration built in code: the migrations ship inside this package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise StoreError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (creates it from nothing too)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"migrating {redact(url)!r} to {revision!r} failed: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at `url` down to `revision` ("base" removes every table)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"migrating {redact(url)!r} down to {revision!r} failed: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+def current_revision(url: str) -> str | None:
+    """The database's migration revision, or None when it was never migrated."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the schema revision of {redact(url)!r}: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Raise StoreError unless the database is migrated to this code's head.
+
+    Writers call this before a crawl so an old schema fails loudly at start
+    instead of halfway through a night's batch.
+    """
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    head = head_revision()
+    if current != head:
+        raise StoreError(
+            f"database {redact(engine.url)!r} is at revision {current!r}, this code needs {head!r}: "
+            "migrate it first: `wildwatch db upgrade` (store.db.upgrade(url))"
+        )

@@ -1,0 +1,167 @@
+"""Engine setup, sessions and Alembic migrations, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from crawler.items import ListingItem
+from store import db
+from store.errors import StoreError
+from store.models import Base, Marketplace
+from store.testing import throwaway_database
+from store.validation import CONTENT_FIELDS, content_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = {"marketplaces", "crawl_runs", "listings", "listing_snapshots", "model_versions", "scores", "decisions"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    with throwaway_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(db_url):
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def test_sqlite_engine_creates_directory_and_sets_pragmas(tmp_path):
+    path = tmp_path / "nested" / "deeper" / "w.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+        assert path.parent.is_dir()
+    finally:
+        engine.dispose()
+
+
+def test_plain_postgresql_url_means_psycopg3():
+    engine = db.make_engine("postgresql://someone:pw@127.0.0.1:1/nothing")
+    try:
+        assert engine.dialect.driver == "psycopg"
+        assert engine.pool._pre_ping is True
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://analyst:s3cret-pw@db.example/wildwatch",
+        "postgresql+psycopg2://analyst:s3cret-pw@127.0.0.1/wildwatch",
+        "postgresql+psycopg://analyst:s3cret-pw@127.0.0.1:notaport/x",
+        "no scheme at all",
+        "oracle://analyst:s3cret-pw@host/x",
+    ],
+)
+def test_unsupported_or_unparsable_url_names_it_without_password(url):
+    with pytest.raises(StoreError) as info:
+        db.make_engine(url)
+    message = str(info.value)
+    assert "s3cret-pw" not in message
+    assert "database URL" in message
+    assert url.split("@")[-1] in message  # the URL is named, minus credentials
+
+
+def test_redact_hides_password_in_unparsable_text():
+    assert "pw" not in db.redact("weird://user:pw@host:notaport/x")
+
+
+def test_upgrade_creates_schema_and_reports_head(db_url):
+    assert db.current_revision(db_url) is None
+    db.upgrade(db_url)
+    assert db.current_revision(db_url) == db.head_revision()
+    engine = db.make_engine(db_url)
+    try:
+        assert set(sa.inspect(engine).get_table_names()) >= TABLES
+        db.require_current_schema(engine)
+    finally:
+        engine.dispose()
+    db.upgrade(db_url)  # a second upgrade is a no-op
+    assert db.current_revision(db_url) == db.head_revision()
+
+
+def test_downgrade_to_base_removes_tables_and_upgrade_restores_them(db_url):
+    db.upgrade(db_url)
+    db.downgrade(db_url, "base")
+    assert db.current_revision(db_url) is None
+    engine = db.make_engine(db_url)
+    try:
+        assert not TABLES & set(sa.inspect(engine).get_table_names())
+        with pytest.raises(StoreError, match="migrate it first"):
+            db.require_current_schema(engine)
+    finally:
+        engine.dispose()
+    db.upgrade(db_url)
+    assert db.current_revision(db_url) == db.head_revision()
+
+
+def _diff(engine, metadata):
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+
+def test_migrations_match_models(engine):
+    assert _diff(engine, Base.metadata) == []
+
+
+def test_model_comparison_would_notice_a_difference(engine):
+    # Guards the test above against passing vacuously.
+    changed = sa.MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["listings"].append_column(sa.Column("extra_column", sa.Integer()))
+    diff = _diff(engine, changed)
+    assert any(op[0] == "add_column" and op[3].name == "extra_column" for op in diff)
+
+
+def test_session_scope_commits_on_success_and_rolls_back_on_error(engine):
+    with db.session_scope(engine) as session:
+        session.add(Marketplace(name="kept"))
+    with pytest.raises(RuntimeError), db.session_scope(engine) as session:
+        session.add(Marketplace(name="dropped"))
+        session.flush()
+        raise RuntimeError("boom")
+    with db.session_scope(engine) as session:
+        names = set(session.scalars(sa.select(Marketplace.name)))
+    assert names == {"kept"}
+
+
+def test_require_current_schema_fails_on_empty_database(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(StoreError, match="revision None"):
+            db.require_current_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def test_alembic_cli_config_points_at_packaged_migrations(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ROOT / "store" / "alembic.ini"), "-x", f"url={url}",
+         "upgrade", "head"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert db.current_revision(url) == db.head_revision()
+
+
+def test_snapshot_fields_and_hash_match_the_crawler_item():
+    assert CONTENT_FIELDS == ListingItem.CONTENT_FIELDS
+    item = ListingItem("demo", "1", "http://x/1", "象牙 手镯", "老货", price=3.5, images=["a.jpg"], posted_at="昨天")
+    assert content_hash(item.to_dict()) == item.content_hash()
