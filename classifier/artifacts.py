@@ -1,0 +1,142 @@
+"""Save and load model versions: ``models/<version>/{model.joblib,metadata.json,MODEL_CARD.md}``.
+
+Unpickling runs code, so a model is loaded only when its bytes match the sha256
+recorded in its metadata, and only under the scikit-learn version it was
+trained with (a pickled estimator from another version may load and then
+predict wrongly).  Every refusal says what to do next.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import joblib
+import sklearn
+
+__all__ = [
+    "MODEL_FILE",
+    "METADATA_FILE",
+    "CARD_FILE",
+    "ACTIVE_FILE",
+    "ModelNotFoundError",
+    "ModelIncompatibleError",
+    "sha256_file",
+    "resolve_version_dir",
+    "save_model",
+    "load_model",
+    "read_metadata",
+    "write_active",
+]
+
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "MODEL_CARD.md"
+ACTIVE_FILE = "ACTIVE"
+_FIX = "run `wildwatch train` to build a model for this installation"
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """No usable model version where one was expected."""
+
+
+class ModelIncompatibleError(RuntimeError):
+    """A model exists but must not be loaded here (tampered, or another scikit-learn)."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file + rename so readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; readers (review app, CLI users) need read access
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def resolve_version_dir(models_dir: Path) -> Path:
+    """A version directory as given, or the one named by ``models_dir/ACTIVE``."""
+    models_dir = Path(models_dir)
+    if (models_dir / METADATA_FILE).is_file():
+        return models_dir
+    active = models_dir / ACTIVE_FILE
+    if not active.is_file():
+        raise ModelNotFoundError(f"no model in {models_dir} (neither {METADATA_FILE} nor {ACTIVE_FILE}): {_FIX}")
+    name = active.read_text(encoding="utf-8").strip()
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ModelNotFoundError(f"{active} does not name a version directory (got {name!r}): {_FIX}")
+    version_dir = models_dir / name
+    if not (version_dir / METADATA_FILE).is_file():
+        raise ModelNotFoundError(f"{active} names {name!r} but {version_dir / METADATA_FILE} is missing: {_FIX}")
+    return version_dir
+
+
+def read_metadata(version_dir: Path) -> dict[str, Any]:
+    path = Path(version_dir) / METADATA_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelNotFoundError(f"{path} is missing: {_FIX}") from exc
+    except json.JSONDecodeError as exc:
+        raise ModelIncompatibleError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg}): {_FIX}") from exc
+
+
+def save_model(model: Any, version_dir: Path, metadata: dict[str, Any], card: str) -> dict[str, Any]:
+    """Write artifact, metadata (with the artifact's sha256 added) and model card; return the metadata."""
+    version_dir = Path(version_dir)
+    version_dir.mkdir(parents=True, exist_ok=False)
+    artifact = version_dir / MODEL_FILE
+    joblib.dump(model, artifact, compress=3)
+    metadata = {**metadata, "artifact": MODEL_FILE, "artifact_sha256": sha256_file(artifact)}
+    _atomic_write_text(version_dir / METADATA_FILE, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    _atomic_write_text(version_dir / CARD_FILE, card)
+    return metadata
+
+
+def write_active(models_dir: Path, version: str) -> None:
+    """Point ``models_dir/ACTIVE`` at a version (atomically: scorers never read half a name)."""
+    if not (Path(models_dir) / version / METADATA_FILE).is_file():
+        raise ModelNotFoundError(f"cannot activate {version!r}: {Path(models_dir) / version} holds no model")
+    _atomic_write_text(Path(models_dir) / ACTIVE_FILE, version + "\n")
+
+
+def load_model(models_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """(fitted pipeline, metadata) after the integrity and version checks."""
+    version_dir = resolve_version_dir(Path(models_dir))
+    metadata = read_metadata(version_dir)
+    missing = [key for key in ("version", "threshold", "artifact_sha256", "versions") if key not in metadata]
+    if missing:
+        raise ModelIncompatibleError(
+            f"{version_dir / METADATA_FILE}: missing field(s) {', '.join(missing)}: {_FIX}"
+        )
+    artifact = version_dir / str(metadata.get("artifact", MODEL_FILE))
+    if not artifact.is_file():
+        raise ModelNotFoundError(f"{artifact} is missing: {_FIX}")
+    expected = metadata.get("artifact_sha256")
+    actual = sha256_file(artifact)
+    if not expected or actual != expected:
+        raise ModelIncompatibleError(
+            f"{artifact} does not match the sha256 in {version_dir / METADATA_FILE} "
+            f"(expected {expected}, found {actual}); refusing to unpickle it: {_FIX}"
+        )
+    recorded = metadata.get("versions", {}).get("sklearn")
+    if recorded != sklearn.__version__:
+        raise ModelIncompatibleError(
+            f"{version_dir.name} was trained with scikit-learn {recorded}, this installation has "
+            f"{sklearn.__version__}: {_FIX}"
+        )
+    return joblib.load(artifact), metadata

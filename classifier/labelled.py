@@ -1,0 +1,96 @@
+"""Read the labelled training CSV (data/labelled/listings.csv) and split it reproducibly.
+
+Bad rows are reported ("listings.csv line 17: label 'x' is not 0 or 1") and
+skipped so one typo does not block a retrain; the report keeps every reason.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["LabelledRow", "LabelledDataError", "read_labelled", "is_test_id"]
+
+REQUIRED_COLUMNS = ("id", "title", "label")
+CATEGORIES = frozenset({"plain", "coded", "hard_negative", "ordinary"})
+
+
+class LabelledDataError(ValueError):
+    """The labelled file cannot be used at all (missing, no header, no usable rows)."""
+
+
+@dataclass(frozen=True)
+class LabelledRow:
+    id: str
+    title: str
+    description: str
+    label: int
+    group: str
+    category: str
+    lang: str
+    line: int
+
+    def record(self) -> dict[str, str]:
+        return {"title": self.title, "description": self.description}
+
+
+def read_labelled(path: Path) -> tuple[list[LabelledRow], list[str]]:
+    """(valid rows, problems).  Duplicate ids keep the first row: a split by id must be unambiguous."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelledDataError(f"{path}: labelled data not found")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise LabelledDataError(f"{path.name} line 1: missing column(s) {', '.join(missing)}")
+        reader.fieldnames = header
+        rows: list[LabelledRow] = []
+        problems: list[str] = []
+        seen: dict[str, int] = {}
+        for raw in reader:
+            line = reader.line_num
+            where = f"{path.name} line {line}"
+            if None in raw:
+                problems.append(f"{where}: too many fields; quote values that contain commas")
+                continue
+            values = {k: (v or "").strip() for k, v in raw.items()}
+            if not values.get("id"):
+                problems.append(f"{where}: missing field 'id'")
+                continue
+            if not values.get("title"):
+                problems.append(f"{where}: missing field 'title'")
+                continue
+            if values["label"] not in ("0", "1"):
+                problems.append(f"{where}: field 'label' is {values['label']!r}, not 0 or 1")
+                continue
+            if values["id"] in seen:
+                problems.append(f"{where}: duplicate id {values['id']!r} (first on line {seen[values['id']]})")
+                continue
+            category = values.get("category", "")
+            if category and category not in CATEGORIES:
+                problems.append(f"{where}: field 'category' is {category!r} (kept; expected one of {sorted(CATEGORIES)})")
+            seen[values["id"]] = line
+            rows.append(
+                LabelledRow(
+                    id=values["id"],
+                    title=values["title"],
+                    description=values.get("description", ""),
+                    label=int(values["label"]),
+                    group=values.get("group", ""),
+                    category=category,
+                    lang=values.get("lang", ""),
+                    line=line,
+                )
+            )
+    if not rows:
+        raise LabelledDataError(f"{path}: no usable rows ({len(problems)} problem(s))")
+    return rows, problems
+
+
+def is_test_id(listing_id: str, *, test_fraction: float = 0.2, seed: int = 0) -> bool:
+    """Stable hash split: a listing stays on its side whatever else is added to the file."""
+    digest = hashlib.sha256(f"{seed}:{listing_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < test_fraction

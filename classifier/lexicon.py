@@ -1,0 +1,376 @@
+"""Load and validate the curated lexicon (data/lexicon/terms.csv + groups.csv).
+
+The lexicon is edited by hand every month, so loading is forgiving and loud:
+a bad row is reported with file, line, column and reason and skipped; only a
+file that cannot be read at all (missing, missing columns) raises
+``LexiconError``.  ``validate_lexicon`` returns a report for curators
+(duplicates, conflicts, missing fields, coverage) as data, for the CLI to print.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from classifier.text import normalise
+from wildwatch.config import LEXICON_DIR
+
+__all__ = [
+    "LANGS",
+    "KINDS",
+    "HIT_KINDS",
+    "ANY_GROUP",
+    "LexiconError",
+    "LexiconIssue",
+    "LexiconEntry",
+    "Group",
+    "Lexicon",
+    "LexiconReport",
+    "load_lexicon",
+    "validate_lexicon",
+]
+
+log = logging.getLogger(__name__)
+
+LANGS = frozenset({"zh", "en", "emoji", "pinyin"})
+KINDS = ("species", "product", "coded", "intent", "exclusion")
+HIT_KINDS = ("species", "product", "coded")  # kinds that point at a wildlife group
+ANY_GROUP = "*"
+
+TERMS_FILE = "terms.csv"
+GROUPS_FILE = "groups.csv"
+TERM_COLUMNS = ("term", "lang", "group", "kind", "confidence", "source", "added", "verified", "note")
+REQUIRED_TERM_FIELDS = ("term", "lang", "group", "kind", "confidence")
+GROUP_COLUMNS = ("group", "name_en", "name_zh", "description", "cites", "notes")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0", ""}
+
+
+class LexiconError(ValueError):
+    """The lexicon cannot be used: names the file, line, column and reason."""
+
+
+@dataclass(frozen=True)
+class LexiconIssue:
+    """One problem found in a lexicon file; ``severity`` is "error" (row skipped) or "warning"."""
+
+    file: str
+    line: int
+    column: str
+    reason: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file} line {self.line}, column '{self.column}': {self.reason}"
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    """One validated row of terms.csv; ``normalised`` is the form the matcher looks for."""
+
+    term: str
+    normalised: str
+    lang: str
+    group: str
+    kind: str
+    confidence: float
+    source: str = ""
+    added: str = ""
+    verified: bool = False
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Group:
+    """One row of groups.csv: a species group the lexicon and the model report on."""
+
+    group: str
+    name_en: str = ""
+    name_zh: str = ""
+    description: str = ""
+    cites: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Validated entries and groups; ``version`` is a content hash recorded with every model."""
+
+    entries: tuple[LexiconEntry, ...]
+    groups: dict[str, Group]
+    version: str
+    issues: tuple[LexiconIssue, ...] = ()
+    source_dir: str = ""
+
+    def by_kind(self, kind: str) -> list[LexiconEntry]:
+        return [e for e in self.entries if e.kind == kind]
+
+
+@dataclass
+class LexiconReport:
+    """What ``wildwatch lexicon check`` prints: problems plus a group × kind coverage table."""
+
+    version: str
+    n_entries: int
+    errors: list[LexiconIssue] = field(default_factory=list)
+    warnings: list[LexiconIssue] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
+    missing_fields: list[LexiconIssue] = field(default_factory=list)
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def render(self) -> str:
+        """Plain text for a terminal: problems first, then the group × kind coverage table."""
+        lines = [f"lexicon {self.version or '(unreadable)'}: {self.n_entries} terms, "
+                 f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"]
+        lines += [f"ERROR   {i}" for i in self.errors]
+        lines += [f"WARNING {i}" for i in self.warnings]
+        lines += [f"DUPLICATE {d['term']} ({d['group']}/{d['kind']}) on lines {d['lines']}" for d in self.duplicates]
+        lines += [f"CONFLICT  {c['term']}: {', '.join(c['roles'])} on lines {c['lines']}" for c in self.conflicts]
+        if self.missing_fields:
+            lines.append(f"{len(self.missing_fields)} optional field(s) empty (source/added)")
+        if self.coverage:
+            width = max(len(g) for g in self.coverage)
+            lines.append("")
+            lines.append(f"{'group':<{width}}  " + "  ".join(f"{k:>9}" for k in KINDS))
+            for group, counts in self.coverage.items():
+                gap = "  <- no terms" if not any(counts.values()) else ""
+                lines.append(f"{group:<{width}}  " + "  ".join(f"{counts[k]:>9}" for k in KINDS) + gap)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "n_entries": self.n_entries,
+            "ok": self.ok,
+            "errors": [str(i) for i in self.errors],
+            "warnings": [str(i) for i in self.warnings],
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "missing_fields": [str(i) for i in self.missing_fields],
+            "coverage": self.coverage,
+        }
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+def _read_rows(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """Rows with their 1-based file line numbers; raises LexiconError for an unusable file."""
+    if not path.is_file():
+        raise LexiconError(f"{path}: file not found (expected columns: {','.join(columns)})")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LexiconError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise LexiconError(f"{path} line 1: missing column(s) {', '.join(missing)}; header is {header}")
+    reader.fieldnames = header
+    # line_num is the physical line the record ended on (exact for one-line rows).
+    return [(reader.line_num, row) for row in reader]
+
+
+def _hash_files(*paths: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _load_groups(path: Path, issues: list[LexiconIssue]) -> dict[str, Group]:
+    groups: dict[str, Group] = {}
+    for line, row in _read_rows(path, GROUP_COLUMNS, ("group",)):
+        if None in row:
+            issues.append(LexiconIssue(path.name, line, "group", "too many fields in row"))
+            continue
+        gid = (row.get("group") or "").strip()
+        if not gid:
+            issues.append(LexiconIssue(path.name, line, "group", "empty group id"))
+            continue
+        if gid in groups:
+            issues.append(LexiconIssue(path.name, line, "group", f"duplicate group id '{gid}'", "warning"))
+            continue
+        groups[gid] = Group(gid, *((row.get(c) or "").strip() for c in GROUP_COLUMNS[1:]))
+    return groups
+
+
+def _parse_entry(
+    file: str, line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
+) -> LexiconEntry | None:
+    """One terms.csv row → entry, or None with the reason appended to ``issues``."""
+
+    def fail(column: str, reason: str) -> None:
+        issues.append(LexiconIssue(file, line, column, reason))
+
+    if None in row:
+        fail("note", f"too many fields ({len(row) - 1 + len(row[None])}); quote values that contain commas")
+        return None
+    values = {c: (row.get(c) or "").strip() for c in TERM_COLUMNS}
+    for column in REQUIRED_TERM_FIELDS:
+        if not values[column]:
+            fail(column, "required field is empty")
+            return None
+    if values["lang"] not in LANGS:
+        fail("lang", f"'{values['lang']}' is not one of {', '.join(sorted(LANGS))}")
+        return None
+    if values["kind"] not in KINDS:
+        fail("kind", f"'{values['kind']}' is not one of {', '.join(KINDS)}")
+        return None
+    try:
+        confidence = float(values["confidence"])
+    except ValueError:
+        fail("confidence", f"'{values['confidence']}' is not a number")
+        return None
+    if not 0.0 <= confidence <= 1.0:
+        fail("confidence", f"{confidence} is outside 0..1")
+        return None
+    verified_raw = values["verified"].lower()
+    if verified_raw not in _TRUE | _FALSE:
+        fail("verified", f"'{values['verified']}' is not true/false")
+        return None
+    if values["added"]:
+        try:
+            date.fromisoformat(values["added"])
+        except ValueError:
+            fail("added", f"'{values['added']}' is not an ISO date (YYYY-MM-DD)")
+            return None
+    group = values["group"]
+    if values["kind"] in HIT_KINDS and group == ANY_GROUP:
+        fail("group", f"a {values['kind']} term needs a group, not '*'")
+        return None
+    if groups and group != ANY_GROUP and group not in groups:
+        issues.append(LexiconIssue(file, line, "group", f"group '{group}' is not in groups.csv", "warning"))
+    normalised = normalise(values["term"])
+    if not normalised:
+        fail("term", f"'{values['term']}' is empty after normalisation")
+        return None
+    return LexiconEntry(
+        term=values["term"],
+        normalised=normalised,
+        lang=values["lang"],
+        group=group,
+        kind=values["kind"],
+        confidence=confidence,
+        source=values["source"],
+        added=values["added"],
+        verified=verified_raw in _TRUE,
+        note=values["note"],
+        line=line,
+    )
+
+
+def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -> Lexicon:
+    """Read terms.csv and groups.csv from ``directory``.
+
+    Bad rows are skipped and logged (kept in ``Lexicon.issues``) so one typo does
+    not take the classifier down; ``strict=True`` raises ``LexiconError`` listing
+    every error instead, for CI and for curators.
+    """
+    directory = Path(directory)
+    terms_path, groups_path = directory / TERMS_FILE, directory / GROUPS_FILE
+    issues: list[LexiconIssue] = []
+    groups = _load_groups(groups_path, issues) if groups_path.is_file() else {}
+    if not groups_path.is_file():
+        issues.append(LexiconIssue(GROUPS_FILE, 0, "group", "groups.csv not found; group ids unchecked", "warning"))
+    entries = []
+    for line, row in _read_rows(terms_path, TERM_COLUMNS, REQUIRED_TERM_FIELDS):
+        entry = _parse_entry(TERMS_FILE, line, row, groups, issues)
+        if entry is not None:
+            entries.append(entry)
+    errors = [i for i in issues if i.severity == "error"]
+    if strict and errors:
+        raise LexiconError(f"{len(errors)} error(s) in {directory}:\n" + "\n".join(map(str, errors)))
+    for issue in errors:
+        log.warning("lexicon row skipped: %s", issue)
+    if not entries:
+        raise LexiconError(f"{terms_path}: no usable terms")
+    return Lexicon(
+        entries=tuple(entries),
+        groups=groups,
+        version=_hash_files(terms_path, groups_path),
+        issues=tuple(issues),
+        source_dir=str(directory),
+    )
+
+
+# --- validation report -------------------------------------------------------------
+
+
+def _missing_optional(lexicon: Lexicon) -> list[LexiconIssue]:
+    out = []
+    for e in lexicon.entries:
+        if not e.source:
+            out.append(LexiconIssue(TERMS_FILE, e.line, "source", "no source given", "warning"))
+        if not e.added:
+            out.append(LexiconIssue(TERMS_FILE, e.line, "added", "no date added", "warning"))
+    return out
+
+
+def _duplicates_and_conflicts(entries: tuple[LexiconEntry, ...]) -> tuple[list[dict], list[dict]]:
+    """Duplicates: same normalised term, group and kind twice.  Conflicts: one term, several roles.
+
+    A conflict that mixes ``exclusion`` with a hit kind means the term both
+    raises and lowers suspicion; that is almost always a curation mistake.
+    """
+    by_key: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    by_term: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    lines_by_term: dict[str, list[int]] = defaultdict(list)
+    for e in entries:
+        by_key[(e.normalised, e.group, e.kind)].append(e.line)
+        by_term[e.normalised].add((e.group, e.kind))
+        lines_by_term[e.normalised].append(e.line)
+    duplicates = [
+        {"term": t, "group": g, "kind": k, "lines": lines}
+        for (t, g, k), lines in by_key.items()
+        if len(lines) > 1
+    ]
+    conflicts = []
+    for term, roles in by_term.items():
+        if len({k for _, k in roles}) > 1:
+            conflicts.append(
+                {"term": term, "roles": sorted(f"{g}/{k}" for g, k in roles), "lines": lines_by_term[term]}
+            )
+    return duplicates, conflicts
+
+
+def _coverage(lexicon: Lexicon) -> dict[str, dict[str, int]]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for gid in lexicon.groups:
+        counts[gid]  # groups with no terms show up as gaps
+    for e in lexicon.entries:
+        counts[e.group][e.kind] += 1
+    return {g: {k: counts[g].get(k, 0) for k in KINDS} for g in sorted(counts)}
+
+
+def validate_lexicon(directory: Path | str = LEXICON_DIR) -> LexiconReport:
+    """Everything a curator should fix or know, as data; never raises for bad rows."""
+    try:
+        lexicon = load_lexicon(directory)
+    except LexiconError as exc:
+        return LexiconReport(version="", n_entries=0, errors=[LexiconIssue(str(directory), 0, "", str(exc))])
+    duplicates, conflicts = _duplicates_and_conflicts(lexicon.entries)
+    return LexiconReport(
+        version=lexicon.version,
+        n_entries=len(lexicon.entries),
+        errors=[i for i in lexicon.issues if i.severity == "error"],
+        warnings=[i for i in lexicon.issues if i.severity == "warning"],
+        duplicates=duplicates,
+        conflicts=conflicts,
+        missing_fields=_missing_optional(lexicon),
+        coverage=_coverage(lexicon),
+    )

@@ -1,0 +1,329 @@
+"""Text normalisation against evasion, and a lexicon-aware jieba tokenizer.
+
+Sellers dodge keyword filters with full-width letters, zero-width characters,
+traditional characters, separators inside words (象-牙, i.v.o.r.y), repeated
+characters and emoji.  Each transform below undoes one trick and is tested on
+its own; ``normalise`` composes them in a fixed order.  The lexicon's terms go
+through the same ``normalise`` so text and terms always meet in one form.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+__all__ = [
+    "fold_width",
+    "strip_invisible",
+    "to_simplified",
+    "lower",
+    "map_emoji",
+    "join_cjk_separators",
+    "join_spelled_latin",
+    "decode_leet",
+    "collapse_repeats",
+    "apply_variants",
+    "collapse_whitespace",
+    "normalise",
+    "is_cjk",
+    "JiebaTokenizer",
+    "tokenize",
+]
+
+# --- character classes -------------------------------------------------------
+
+# CJK unified ideographs (basic + extension A + compatibility ideographs).
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+
+
+def is_cjk(char: str) -> bool:
+    """True for a single CJK ideograph (the script that needs substring matching)."""
+    return bool(_CJK_RE.fullmatch(char))
+
+
+# --- transforms ----------------------------------------------------------------
+
+
+def fold_width(text: str) -> str:
+    """NFKC: full-width Ａ→A, ５→5, ligatures and compatibility forms to plain ones."""
+    return unicodedata.normalize("NFKC", text)
+
+
+# Variation selectors and emoji skin-tone modifiers carry no meaning for matching.
+_EXTRA_INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\U0001f3fb-\U0001f3ff]")
+
+
+# Every format (Cf) character in Unicode, as one character class built once.
+_FORMAT_CHARS_RE = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(c))
+        for c in (*range(0x20000), *range(0xE0000, 0xE0080))  # Cf exists only in these ranges
+        if unicodedata.category(chr(c)) == "Cf"
+    )
+    + "]"
+)
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width and other format characters (U+200B, U+200D, U+FEFF, soft hyphen...).
+
+    Inserted between characters they split a keyword without changing how it
+    looks.  Line breaks and tabs are kept (they are control, not format, chars).
+    """
+    return _EXTRA_INVISIBLE.sub("", _FORMAT_CHARS_RE.sub("", text))
+
+
+_opencc_lock = threading.Lock()
+_opencc_converter = None
+
+
+def _converter():
+    """The OpenCC t2s converter, built once (construction reads its config files)."""
+    global _opencc_converter
+    if _opencc_converter is None:
+        with _opencc_lock:
+            if _opencc_converter is None:
+                import opencc
+
+                _opencc_converter = opencc.OpenCC("t2s")
+    return _opencc_converter
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (象牙 and 象牙 must be one term; the lexicon is simplified)."""
+    if not _CJK_RE.search(text):
+        return text
+    return _converter().convert(text)
+
+
+def lower(text: str) -> str:
+    """Lower-case so IVORY, Ivory and ivory match one lexicon entry."""
+    return text.lower()
+
+
+# Pictographic ranges: misc symbols, dingbats, and the supplementary emoji planes.
+_EMOJI_RE = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
+
+
+def _emoji_token(match: re.Match[str]) -> str:
+    char = match.group(0)
+    name = unicodedata.name(char, "")
+    if not name:
+        return " "
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return f" ⟨emoji:{slug}⟩ "
+
+
+def map_emoji(text: str) -> str:
+    """Replace each emoji by a stable token, 🐘 → " ⟨emoji:elephant⟩ ".
+
+    A named token survives the rest of normalisation, is readable in evidence,
+    and gives the char n-gram model something to learn from.  Lexicon emoji
+    terms are normalised the same way, so they match these tokens.
+    """
+    return _EMOJI_RE.sub(_emoji_token, text)
+
+
+# Separators people put inside a word to break keyword filters.  Sentence
+# punctuation (, 。 、 ; :) is deliberately absent: joining across it would glue
+# unrelated words together and invent matches.
+_SEP = r"[\s\-\.\*_·•/\\|~+=#'\"`^]{1,3}"
+_CJK_SEP_RE = re.compile(f"(?<=[{_CJK}]){_SEP}(?=[{_CJK}])")
+
+
+def join_cjk_separators(text: str) -> str:
+    """象-牙, 象 牙, 象.牙, 象*牙, 象_牙 → 象牙: drop short separator runs between CJK characters."""
+    return _CJK_SEP_RE.sub("", text)
+
+
+# Three or more single Latin letters separated by one kind of separator:
+# i.v.o.r.y, i-v-o-r-y, i v o r y.  The separator must repeat (backreference),
+# so ordinary text such as "a b-c" is left alone.
+_SPELLED_RE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z](?P<sep>[.\-_*·]|\s)[A-Za-z](?:(?P=sep)[A-Za-z])+(?![A-Za-z0-9])"
+)
+
+
+def _join_letters(match: re.Match[str]) -> str:
+    return "".join(ch for ch in match.group(0) if ch.isalpha())
+
+
+def join_spelled_latin(text: str) -> str:
+    """i.v.o.r.y / i-v-o-r-y / i v o r y → ivory (three or more spelled-out letters)."""
+    return _SPELLED_RE.sub(_join_letters, text)
+
+
+# Look-alike digits/symbols inside Latin words: sa1g@ → saiga, iv0ry → ivory.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET_WORD_RE = re.compile(r"(?<![\w@$])[a-z][a-z013457@$]*[013457@$][a-z013457@$]*(?![\w@$])")
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    letters = sum(ch.isalpha() for ch in word)
+    digits = sum(ch.isdigit() for ch in word)
+    # Model numbers (rtx3060, a7s) keep their digits: need 3+ letters and few digits.
+    if letters < 3 or digits > 2 or digits > letters // 2 + 1:
+        return word
+    return word.translate(_LEET)
+
+
+def decode_leet(text: str) -> str:
+    """sa1g@ → saiga, iv0ry → ivory: digits and @/$ standing in for letters inside a Latin word.
+
+    Only words that start with a letter, have at least three letters and at
+    most two look-alike digits are decoded, so prices and model numbers
+    (19.4g, rtx3060, 24mm) survive.  Expects lower-case text.
+    """
+    return _LEET_WORD_RE.sub(_decode_word, text)
+
+
+# A character (not a digit: prices such as 1000 must survive) repeated 3+ times.
+_REPEAT_RE = re.compile(r"([^\d\s])\1{2,}")
+
+
+def collapse_repeats(text: str) -> str:
+    """ivoryyyy → ivory, 象象象牙 → 象牙: runs of 3+ identical non-digit characters become one."""
+    return _REPEAT_RE.sub(r"\1", text)
+
+
+# Homophones and look-alike characters for core terms.  UNVERIFIED: these are
+# patterns from Chinese censorship evasion (domain-notes §3.3), not documented
+# wildlife code words.  Each pattern has a guard so ordinary words survive
+# (像牙齿一样白 "white like teeth" must not become 象牙).
+_VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<!好)[像橡]牙(?![齿科膏刷医龈床签])"), "象牙"),
+    (re.compile(r"穿山夹"), "穿山甲"),
+    (re.compile(r"犀牛脚"), "犀牛角"),
+    (re.compile(r"玳帽"), "玳瑁"),
+    (re.compile(r"鹤顶洪"), "鹤顶红"),
+)
+
+
+def apply_variants(text: str) -> str:
+    """Map a few homophone/variant spellings to the lexicon's form (像牙 → 象牙); see _VARIANTS."""
+    for pattern, replacement in _VARIANTS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_WS_RE = re.compile(r"\s+")
+
+
+def collapse_whitespace(text: str) -> str:
+    """Runs of whitespace → one space, ends stripped, so multi-word terms match."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def normalise(text: str) -> str:
+    """All transforms in order; the one form in which text meets the lexicon.
+
+    Order matters: width folding before everything (full-width separators and
+    letters become ASCII), invisible characters before separator joining,
+    simplified conversion before variants (variants are written simplified),
+    emoji mapping before repeat collapsing (🐘🐘🐘 → three tokens, not one char).
+    """
+    if not text:
+        return ""
+    text = fold_width(text)
+    text = strip_invisible(text)
+    text = to_simplified(text)
+    text = map_emoji(text)
+    text = lower(text)
+    text = join_cjk_separators(text)
+    text = join_spelled_latin(text)
+    text = decode_leet(text)
+    text = collapse_repeats(text)
+    text = apply_variants(text)
+    return collapse_whitespace(text)
+
+
+# --- tokenizer -------------------------------------------------------------------
+
+_TOKEN_KEEP_RE = re.compile(r"\w|⟨", re.UNICODE)
+
+
+class JiebaTokenizer:
+    """A picklable word tokenizer that keeps every lexicon term whole.
+
+    Holds a dedicated ``jieba.Tokenizer`` (the global one is never touched),
+    built lazily on first call and dropped when pickled, so a fitted pipeline
+    that uses it saves as a few bytes of term list and rebuilds on load.
+    """
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        self.terms: tuple[str, ...] = tuple(sorted({t for t in terms if t and " " not in t}))
+        self._tokenizer: jieba.Tokenizer | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> jieba.Tokenizer:
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        for term in self.terms:
+            # High frequency so jieba prefers the whole term over its parts.
+            tokenizer.add_word(term, freq=100_000)
+        return tokenizer
+
+    @property
+    def tokenizer(self) -> jieba.Tokenizer:
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    self._tokenizer = self._build()
+        return self._tokenizer
+
+    def __call__(self, text: str) -> list[str]:
+        """Tokens of already-normalised text, whitespace and punctuation dropped."""
+        return [
+            tok
+            for tok in self.tokenizer.lcut(text, HMM=False)
+            if not tok.isspace() and _TOKEN_KEEP_RE.search(tok)
+        ]
+
+    def __getstate__(self) -> dict:
+        return {"terms": self.terms}
+
+    def __setstate__(self, state: dict) -> None:
+        self.terms = tuple(state["terms"])
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JiebaTokenizer) and other.terms == self.terms
+
+    def __hash__(self) -> int:
+        return hash(self.terms)
+
+    def __repr__(self) -> str:
+        return f"JiebaTokenizer(<{len(self.terms)} terms>)"
+
+
+_default_tokenizer: JiebaTokenizer | None = None
+
+
+def tokenize(text: str) -> list[str]:
+    """Module-level word tokenizer (picklable by reference) with the default lexicon's terms.
+
+    Reads the lexicon from ``wildwatch.config.LEXICON_DIR`` once; for a model
+    that must not depend on files at load time use a ``JiebaTokenizer`` built
+    from the lexicon instead.
+    """
+    global _default_tokenizer
+    if _default_tokenizer is None:
+        from classifier.lexicon import load_lexicon  # local: avoid an import cycle
+
+        try:
+            terms = [e.normalised for e in load_lexicon().entries]
+        except Exception:  # noqa: BLE001 - no lexicon yet: plain jieba still tokenizes
+            logging.getLogger(__name__).warning("lexicon unavailable; tokenizing without lexicon terms")
+            terms = []
+        _default_tokenizer = JiebaTokenizer(terms)
+    return _default_tokenizer(normalise(text))

@@ -1,0 +1,168 @@
+"""Train, evaluate and save a model version: ``wildwatch train`` calls ``train``.
+
+Split by a stable hash of the id (80/20), choose the decision threshold from
+cross-validated probabilities on the training part only, fit on the training
+part, report on the held-out 20%, and write ``models/<version>/``.
+"""
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jieba
+import numpy as np
+import sklearn
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from classifier.artifacts import save_model, sha256_file, write_active
+from classifier.card import render_model_card
+from classifier.evaluation import choose_threshold, evaluate
+from classifier.features import build_pipeline
+from classifier.labelled import LabelledDataError, LabelledRow, is_test_id, read_labelled
+from classifier.lexicon import load_lexicon
+from wildwatch.config import LABELLED_DIR, LEXICON_DIR, MODELS_DIR
+
+__all__ = ["TrainReport", "train", "RECALL_FLOOR"]
+
+RECALL_FLOOR = 0.9
+CV_FOLDS = 5
+
+
+@dataclass
+class TrainReport:
+    """What a training run produced; ``metrics`` holds held-out and cross-validated figures."""
+
+    version: str
+    version_dir: Path
+    threshold: float
+    metrics: dict
+    n_train: int
+    n_test: int
+    activated: bool
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        t = self.metrics["test"]
+        return (
+            f"{self.version}: held-out precision {t['precision']:.3f}, recall {t['recall']:.3f}, "
+            f"F1 {t['f1']:.3f}, ROC AUC {t['roc_auc']}, threshold {self.threshold:.3f} "
+            f"({self.n_train} train / {self.n_test} test, {len(self.skipped)} skipped)"
+        )
+
+
+def _new_version_dir(models_dir: Path, data_sha: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base = f"wildwatch-{stamp}-{data_sha[:8]}"
+    candidate, n = models_dir / base, 1
+    while candidate.exists():  # two runs in one second (tests, scripts) must not collide
+        n += 1
+        candidate = models_dir / f"{base}-{n}"
+    return candidate
+
+
+def _versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "jieba": jieba.__version__,
+        "scipy": __import__("scipy").__version__,
+        "joblib": __import__("joblib").__version__,
+    }
+
+
+def _labels(rows: list[LabelledRow]) -> np.ndarray:
+    return np.asarray([r.label for r in rows], dtype=int)
+
+
+def train(
+    labelled_csv: Path = LABELLED_DIR / "listings.csv",
+    models_dir: Path = MODELS_DIR,
+    *,
+    activate: bool = True,
+    seed: int = 0,
+    lexicon_dir: Path = LEXICON_DIR,
+    recall_floor: float = RECALL_FLOOR,
+) -> TrainReport:
+    """Train one model version from the labelled CSV and the lexicon; see the module docstring."""
+    labelled_csv, models_dir = Path(labelled_csv), Path(models_dir)
+    rows, skipped = read_labelled(labelled_csv)
+    lexicon = load_lexicon(lexicon_dir)
+    skipped += [f"lexicon: {issue}" for issue in lexicon.issues if issue.severity == "error"]
+    train_rows = [r for r in rows if not is_test_id(r.id, seed=seed)]
+    test_rows = [r for r in rows if is_test_id(r.id, seed=seed)]
+    y_train, y_test = _labels(train_rows), _labels(test_rows)
+    for name, y in (("training", y_train), ("held-out", y_test)):
+        if len(set(y.tolist())) < 2:
+            raise LabelledDataError(f"{labelled_csv}: the {name} split needs both labels 0 and 1")
+
+    pipeline = build_pipeline(lexicon, seed=seed)
+    analyzer = pipeline.named_steps["analyze"].fit()
+    # Analysis (normalise + rules) learns nothing from data, so it runs once and
+    # the cross-validation folds refit only the features and the classifier.
+    train_analyses = analyzer.transform([r.record() for r in train_rows])
+    test_analyses = analyzer.transform([r.record() for r in test_rows])
+    rest = pipeline[1:]
+    folds = min(CV_FOLDS, int(np.bincount(y_train).min()))
+    if folds < 2:
+        raise LabelledDataError(f"{labelled_csv}: too few examples of one label to cross-validate")
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    oof = cross_val_predict(clone(rest), train_analyses, y_train, cv=cv, method="predict_proba")[:, 1]
+    threshold = choose_threshold(y_train, oof, recall_floor=recall_floor)
+    rest.fit(train_analyses, y_train)
+    test_proba = rest.predict_proba(test_analyses)[:, 1]
+
+    metrics = {
+        "test": evaluate(
+            y_test,
+            test_proba,
+            threshold,
+            categories=[r.category for r in test_rows],
+            groups=[r.group for r in test_rows],
+        ),
+        "cross_validated_train": evaluate(y_train, oof, threshold, categories=[r.category for r in train_rows]),
+    }
+    params = pipeline.get_params()
+    ngrams = dict(params["features"].transformer_list)["chars"].steps[1][1]  # the n-gram vectorizer
+    data_sha = sha256_file(labelled_csv)
+    version_dir = _new_version_dir(models_dir, data_sha)
+    metadata = {
+        "version": version_dir.name,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "training_data": {"path": str(labelled_csv), "sha256": data_sha},
+        "lexicon_version": lexicon.version,
+        "lexicon_dir": str(lexicon_dir),
+        "lexicon_terms": len(lexicon.entries),
+        "threshold": threshold,
+        "model_config": {
+            "analyzer": ngrams.analyzer,
+            "ngram_range": list(ngrams.ngram_range),
+            "C": params["model__C"],
+            "class_weight": params["model__class_weight"],
+            "word_features": "words" in dict(params["features"].transformer_list),
+        },
+        "threshold_method": f"max F1 with recall >= {recall_floor} on {folds}-fold out-of-fold training predictions",
+        "metrics": metrics,
+        "n_train": len(train_rows),
+        "n_test": len(test_rows),
+        "n_skipped": len(skipped),
+        "seed": seed,
+    }
+    models_dir.mkdir(parents=True, exist_ok=True)
+    metadata = save_model(pipeline, version_dir, metadata, render_model_card(metadata))
+    if activate:
+        write_active(models_dir, version_dir.name)
+    return TrainReport(
+        version=version_dir.name,
+        version_dir=version_dir,
+        threshold=threshold,
+        metrics=metrics,
+        n_train=len(train_rows),
+        n_test=len(test_rows),
+        activated=activate,
+        skipped=skipped,
+    )
