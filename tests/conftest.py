@@ -45,3 +45,19 @@ def run_cli(args: list[str], env: dict[str, str], timeout: int = 300) -> subproc
     """Run `wildwatch ARGS` as a user would, in a fresh process."""
     return subprocess.run([sys.executable, "-m", "wildwatch", *args], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
+
+
+_REPORTED: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def report():
+    """Lines shown in the test run's summary (held-out metrics and the like), even when output is captured."""
+    return _REPORTED.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _REPORTED:
+        terminalreporter.section("wildwatch measurements")
+        for line in _REPORTED:
+            terminalreporter.write_line(line)

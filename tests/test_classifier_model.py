@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -341,12 +340,14 @@ def project_scorer(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         train(PROJECT_DATA, models)
     scorer = Scorer.load(models)
     test = scorer.metadata["metrics"]["test"]
-    sys.stderr.write(
-        f"\n[classifier] {scorer.version}: held-out precision {test['precision']}, recall {test['recall']}, "
-        f"F1 {test['f1']}, ROC AUC {test['roc_auc']}, threshold {scorer.threshold:.3f}\n"
+    report = request.getfixturevalue("report")
+    report(
+        f"[classifier] {scorer.version}: held-out precision {test['precision']}, recall {test['recall']}, "
+        f"F1 {test['f1']}, ROC AUC {test['roc_auc']}, threshold {scorer.threshold:.3f} "
+        f"({test.get('n', '?')} held-out listings)"
     )
     for category, row in test["per_category"].items():
-        sys.stderr.write(f"[classifier]   {category}: {row}\n")
+        report(f"[classifier]   {category}: {row}")
     return scorer
 
 

@@ -2,6 +2,8 @@
 JavaScript pages, the classifier, SQLite through Alembic, and the export file at the end."""
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -9,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 from conftest import run_cli, wildwatch_env
 from crawler.browser import BrowserNotFoundError, resolve_chromium
 from store.models import CrawlRun, Listing, ListingSnapshot, Score
-from wildwatch.config import DEMO_CATALOG
+from wildwatch.config import DEMO_CATALOG, SITES_DIR
 from wildwatch.demo.catalog import live_listings, load_catalog
 
 
@@ -25,7 +27,11 @@ def two_nights(tmp_path_factory, trained_models_dir):
     """Run `wildwatch nightly --demo` for night 1 and night 2 against one SQLite database."""
     _browser_or_skip()
     data_dir = tmp_path_factory.mktemp("data")
-    env = wildwatch_env(data_dir, trained_models_dir)
+    # The demo site plus a broken config file: the broken one is reported and skipped.
+    sites_dir = tmp_path_factory.mktemp("sites")
+    shutil.copy(SITES_DIR / "demo.yaml", sites_dir / "demo.yaml")
+    (sites_dir / "broken.yaml").write_text("name: broken\nbase_url: ftp://x\nstart_urls: [/]\n", encoding="utf-8")
+    env = wildwatch_env(data_dir, trained_models_dir, WILDWATCH_SITES_DIR=str(sites_dir))
     first = run_cli(["nightly", "--demo"], env, timeout=600)
     second = run_cli(["nightly", "--demo", "--format", "xlsx"], env, timeout=600)
     engine = create_engine(f"sqlite:///{data_dir / 'wildwatch.db'}")
@@ -37,13 +43,14 @@ def _explain(result) -> str:
     return f"exit {result.returncode}\nstdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
 
 
-def test_first_night_crawls_scores_stores_and_exports(two_nights):
+def test_first_night_crawls_scores_stores_and_exports(two_nights, report):
     result = two_nights["first"]
     assert result.returncode == 0, _explain(result)
     catalog = load_catalog(DEMO_CATALOG)
     live = {entry.id: entry for entry in live_listings(catalog, 1)}
     assert "demo night 1" in result.stdout
     assert "exported" in result.stdout
+    assert "broken.yaml" in result.stderr and "base_url" in result.stderr  # reported, and the night went on
 
     with two_nights["engine"].connect() as conn:
         run = conn.execute(select(CrawlRun).order_by(CrawlRun.id).limit(1)).one()
@@ -63,7 +70,7 @@ def test_first_night_crawls_scores_stores_and_exports(two_nights):
     assert len(js_suspicious & flagged_ids) >= 0.8 * len(js_suspicious), sorted(js_suspicious - flagged_ids)
     recall = len(suspicious & flagged_ids) / len(suspicious)
     precision = len(suspicious & flagged_ids) / max(1, len(flagged_ids))
-    print(f"\n[demo night 1] flagged {len(flagged_ids)}; recall {recall:.3f}, precision {precision:.3f} "
+    report(f"[demo night 1] flagged {len(flagged_ids)}; recall {recall:.3f}, precision {precision:.3f} "
           f"against the demo catalogue's labels")
     assert recall >= 0.8 and precision >= 0.8
     assert flagged["evidence"].fillna("").str.len().gt(0).mean() > 0.9
@@ -97,3 +104,33 @@ def test_second_night_updates_without_duplicates_and_marks_gone(two_nights):
     assert len(xlsx) == 1
     frame = pd.read_excel(xlsx[0])
     assert len(frame) > 0 and {"listing_id", "score", "flagged", "species", "evidence"} <= set(frame.columns)
+
+
+def test_export_command_filters_and_formats(two_nights, tmp_path):
+    env = wildwatch_env(two_nights["data_dir"], two_nights["data_dir"] / "unused-models")
+    parquet = tmp_path / "high.parquet"
+    result = run_cli(["export", "--format", "parquet", "-o", str(parquet), "--min-score", "0.9",
+                      "--marketplace", "demo", "--since", "7d"], env)
+    assert result.returncode == 0, _explain(result)
+    high = pd.read_parquet(parquet)
+    assert len(high) > 0 and (high["score"] >= 0.9).all() and (high["marketplace"] == "demo").all()
+
+    everything = tmp_path / "all.csv"
+    result = run_cli(["export", "--all", "-o", str(everything)], env)
+    assert result.returncode == 0, _explain(result)
+    catalog = load_catalog(DEMO_CATALOG)
+    all_ids = {e.id for e in live_listings(catalog, 1)} | {e.id for e in live_listings(catalog, 2)}
+    assert set(pd.read_csv(everything, dtype=str, encoding="utf-8-sig")["listing_id"]) == all_ids
+
+    nobody = tmp_path / "none.csv"
+    result = run_cli(["export", "-o", str(nobody), "--marketplace", "no-such-market"], env)
+    assert result.returncode == 0 and "exported 0" in result.stdout
+
+    for bad_args, needle in (
+        (["export", "-o", str(tmp_path / "x.json")], "x.json"),
+        (["export", "--since", "yesterday-ish"], "since"),
+        (["export", "--min-score", "3"], "min-score"),
+    ):
+        result = run_cli(bad_args, env)
+        assert result.returncode == 2, _explain(result)
+        assert needle in result.stderr and "Traceback" not in result.stderr

@@ -102,7 +102,8 @@ def parse_since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is neither an ISO date (2026-11-24) nor a span like 24h, 7d") from None
+        raise typer.BadParameter(f"{value!r} is neither an ISO date (2026-11-24) nor a span like 24h, 7d",
+                                 param_hint="--since") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
