@@ -202,6 +202,81 @@ class Decision(Base):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+ROLES = ("analyst", "lead")
+TIP_STATUSES = ("stored", "failed")
+CAPTURE_SOURCES = ("tip", "evidence")
+
+
+class User(Base):
+    """An analyst account for the review app; `password_hash` is an Argon2id hash, never the password."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16), default="analyst")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:  # never the hash
+        return f"User(id={self.id!r}, name={self.name!r}, role={self.role!r})"
+
+
+class AuditEntry(Base):
+    """Who changed what, when, and the value before and after; append-only (a trigger refuses edits)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_listing_at", "listing_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class Tip(Base):
+    """A URL someone reported; the fetched listing is queued for review whatever it scores."""
+
+    __tablename__ = "tips"
+    __table_args__ = (CheckConstraint(_in("status", TIP_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"), index=True)
+
+
+class Capture(Base):
+    """A page as Chromium saw it (HTML and full-page PNG under the data dir), with their SHA-256."""
+
+    __tablename__ = "captures"
+    __table_args__ = (
+        CheckConstraint(_in("source", CAPTURE_SOURCES), name="source"),
+        Index("ix_captures_listing_captured", "listing_id", "captured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    captured_by: Mapped[str] = mapped_column(String(100))
+    captured_at: Mapped[datetime] = mapped_column(default=utcnow)
+    html_path: Mapped[str] = mapped_column(Text)  # relative to the data dir
+    html_sha256: Mapped[str] = mapped_column(String(64))
+    screenshot_path: Mapped[str | None] = mapped_column(Text)
+    screenshot_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
 def _refuse_change(_mapper: object, _connection: object, target: Any) -> None:
     raise StoreError(
         f"{type(target).__name__} rows are history and cannot be changed or deleted (id={target.id!r}); add a new row"
@@ -210,6 +285,6 @@ def _refuse_change(_mapper: object, _connection: object, target: Any) -> None:
 
 # History tables are append-only: stop the ORM from rewriting what an analyst
 # or a model said. (Raw SQL can still do it; this catches accidents in code.)
-for _history in (ListingSnapshot, Score, Decision):
+for _history in (ListingSnapshot, Score, Decision, AuditEntry, Tip, Capture):
     event.listen(_history, "before_update", _refuse_change)
     event.listen(_history, "before_delete", _refuse_change)

@@ -80,11 +80,18 @@ def _latest_scores() -> Any:
         Score.evidence,
         Score.scored_at,
         Score.model_version_id,
+        Score.threshold,
         func.row_number()
         .over(partition_by=Score.listing_id, order_by=(Score.scored_at.desc(), Score.id.desc()))
         .label("rank"),
     ).subquery("ranked")
     return select(ranked).where(ranked.c.rank == 1).subquery("latest")
+
+
+def latest_scores_subquery() -> Any:
+    """Each listing's newest score row (listing_id, score, flagged, species, evidence, scored_at,
+    model_version_id, threshold) as a subquery: the one definition of "current score"."""
+    return _latest_scores()
 
 
 def listings_select(

@@ -1,0 +1,43 @@
+"""Serve the review app with waitress (a production WSGI server) in a background thread.
+
+`wildwatch review` uses it in the foreground; tests and the screenshot script
+use the same class, so what they drive is what analysts run.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from waitress.server import create_server
+
+
+class ReviewServer:
+    """Context manager: serves `app` on host:port (0 = a free port) until the block ends."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:
+        self._server = create_server(app, host=host, port=port, threads=threads, ident="wildwatch-review",
+                                     clear_untrusted_proxy_headers=True)
+        self.host = host
+        self.port = self._server.effective_port
+        self._thread = threading.Thread(target=self._server.run, name="review-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def __enter__(self) -> "ReviewServer":
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        """Block until interrupted (Ctrl-C)."""
+        try:
+            while self._thread.is_alive():
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+    def __exit__(self, *_exc) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
