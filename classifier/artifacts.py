@@ -18,6 +18,7 @@ import joblib
 import sklearn
 
 __all__ = [
+    "ARTIFACT_FORMAT",
     "MODEL_FILE",
     "METADATA_FILE",
     "CARD_FILE",
@@ -36,6 +37,11 @@ MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "MODEL_CARD.md"
 ACTIVE_FILE = "ACTIVE"
+# The layout of the pickled pipeline (its classes and their attributes).  Bump it
+# when a change to classifier/ would make older artifacts unpickle into objects
+# that are missing state; older models are then refused with a clear message.
+# 2: pinyin, gated-context and negation rules, price features, calibrated classifier.
+ARTIFACT_FORMAT = 2
 _FIX = "run `wildwatch train` to build a model for this installation"
 
 
@@ -101,7 +107,8 @@ def save_model(model: Any, version_dir: Path, metadata: dict[str, Any], card: st
     version_dir.mkdir(parents=True, exist_ok=False)
     artifact = version_dir / MODEL_FILE
     joblib.dump(model, artifact, compress=3)
-    metadata = {**metadata, "artifact": MODEL_FILE, "artifact_sha256": sha256_file(artifact)}
+    metadata = {**metadata, "artifact": MODEL_FILE, "artifact_sha256": sha256_file(artifact),
+                "artifact_format": ARTIFACT_FORMAT}
     _atomic_write_text(version_dir / METADATA_FILE, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     _atomic_write_text(version_dir / CARD_FILE, card)
     return metadata
@@ -132,6 +139,12 @@ def load_model(models_dir: Path) -> tuple[Any, dict[str, Any]]:
         raise ModelIncompatibleError(
             f"{artifact} does not match the sha256 in {version_dir / METADATA_FILE} "
             f"(expected {expected}, found {actual}); refusing to unpickle it: {_FIX}"
+        )
+    built_format = metadata.get("artifact_format", 1)
+    if built_format != ARTIFACT_FORMAT:
+        raise ModelIncompatibleError(
+            f"{version_dir.name} was built by another version of wildwatch's classifier (artifact format "
+            f"{built_format}, this installation reads format {ARTIFACT_FORMAT}): {_FIX}"
         )
     recorded = metadata.get("versions", {}).get("sklearn")
     if recorded != sklearn.__version__:

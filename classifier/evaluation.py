@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import (
+    average_precision_score,
     confusion_matrix,
     f1_score,
     precision_recall_curve,
@@ -54,8 +55,14 @@ def evaluate(
     *,
     categories: Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
+    langs: Sequence[str] | None = None,
 ) -> dict:
-    """Precision, recall, F1, ROC AUC, confusion matrix, per-category rates and per-group recall."""
+    """Precision, recall, F1, ROC AUC, PR AUC, confusion matrix; per-category, per-group and per-language tables.
+
+    ``coded_recall`` (recall on category "coded") and ``hard_negative_fpr``
+    (false-positive rate on category "hard_negative") are lifted to the top
+    level: they are the figures the project's targets name.
+    """
     y = np.asarray(y_true, dtype=int)
     p = np.asarray(proba, dtype=float)
     pred = (p >= threshold).astype(int)
@@ -68,6 +75,7 @@ def evaluate(
         "recall": round(float(recall_score(y, pred, zero_division=0)), 4),
         "f1": round(float(f1_score(y, pred, zero_division=0)), 4),
         "roc_auc": round(float(roc_auc_score(y, p)), 4) if 0 < y.sum() < len(y) else None,
+        "pr_auc": round(float(average_precision_score(y, p)), 4) if 0 < y.sum() < len(y) else None,
         "confusion_matrix": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
     }
     if categories is not None:
@@ -85,6 +93,8 @@ def evaluate(
                 "false_positive_rate": _rate(neg),
             }
         metrics["per_category"] = per_category
+        metrics["coded_recall"] = per_category.get("coded", {}).get("recall")
+        metrics["hard_negative_fpr"] = per_category.get("hard_negative", {}).get("false_positive_rate")
     if groups is not None:
         per_group: dict[str, dict] = {}
         buckets = defaultdict(list)
@@ -94,4 +104,37 @@ def evaluate(
         for group, idx in sorted(buckets.items()):
             per_group[group] = {"n_positive": len(idx), "recall": _rate([bool(pred[i]) for i in idx])}
         metrics["per_group_recall"] = per_group
+        per_group_all: dict[str, dict] = {}
+        buckets = defaultdict(list)
+        for i, g in enumerate(groups):
+            buckets[g or "(none)"].append(i)
+        for group, idx in sorted(buckets.items()):
+            per_group_all[group] = _slice(y, pred, idx)
+        metrics["per_group"] = per_group_all
+    if langs is not None:
+        buckets = defaultdict(list)
+        for i, lang in enumerate(langs):
+            buckets[lang or "(none)"].append(i)
+        metrics["per_language"] = {lang: _slice(y, pred, idx) for lang, idx in sorted(buckets.items())}
     return metrics
+
+
+def _slice(y: np.ndarray, pred: np.ndarray, idx: list[int]) -> dict:
+    """Counts and rates for one slice (a group or a language) of an evaluation."""
+    tp = sum(1 for i in idx if y[i] == 1 and pred[i] == 1)
+    fp = sum(1 for i in idx if y[i] == 0 and pred[i] == 1)
+    fn = sum(1 for i in idx if y[i] == 1 and pred[i] == 0)
+    n_pos = tp + fn
+    n_neg = len(idx) - n_pos
+    precision = round(tp / (tp + fp), 4) if tp + fp else None
+    recall = round(tp / n_pos, 4) if n_pos else None
+    f1 = round(2 * tp / (2 * tp + fp + fn), 4) if tp + fp + fn else None
+    return {
+        "n": len(idx),
+        "n_positive": n_pos,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "false_positive_rate": round(fp / n_neg, 4) if n_neg else None,
+        "tp": tp, "fp": fp, "fn": fn,
+    }

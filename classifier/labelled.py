@@ -30,9 +30,20 @@ class LabelledRow:
     category: str
     lang: str
     line: int
+    source: str = ""
+    price: float | None = None
+    currency: str = ""
 
-    def record(self) -> dict[str, str]:
-        return {"title": self.title, "description": self.description}
+    def record(self) -> dict[str, object]:
+        return {"title": self.title, "description": self.description, "price": self.price, "currency": self.currency}
+
+    @property
+    def pool(self) -> str:
+        """The unit grouped cross-validation keeps together: the phrase pool of a synthetic row
+        (``synthetic:v2:ivory.coded.cn_codes`` → ``ivory.coded.cn_codes``), else the row's own id."""
+        if self.source.startswith("synthetic:"):
+            return self.source.rsplit(":", 1)[-1]
+        return self.id
 
 
 def read_labelled(path: Path) -> tuple[list[LabelledRow], list[str]]:
@@ -72,6 +83,12 @@ def read_labelled(path: Path) -> tuple[list[LabelledRow], list[str]]:
             category = values.get("category", "")
             if category and category not in CATEGORIES:
                 problems.append(f"{where}: field 'category' is {category!r} (kept; expected one of {sorted(CATEGORIES)})")
+            price: float | None = None
+            if values.get("price"):
+                try:
+                    price = float(values["price"])
+                except ValueError:
+                    problems.append(f"{where}: field 'price' is {values['price']!r}, not a number (kept without price)")
             seen[values["id"]] = line
             rows.append(
                 LabelledRow(
@@ -83,6 +100,9 @@ def read_labelled(path: Path) -> tuple[list[LabelledRow], list[str]]:
                     category=category,
                     lang=values.get("lang", ""),
                     line=line,
+                    source=values.get("source", ""),
+                    price=price,
+                    currency=values.get("currency", ""),
                 )
             )
     if not rows:

@@ -28,6 +28,7 @@ __all__ = [
     "LexiconIssue",
     "LexiconEntry",
     "Group",
+    "ContextRule",
     "Lexicon",
     "LexiconReport",
     "load_lexicon",
@@ -43,6 +44,9 @@ ANY_GROUP = "*"
 
 TERMS_FILE = "terms.csv"
 GROUPS_FILE = "groups.csv"
+CONTEXTS_FILE = "contexts.csv"
+CONTEXT_COLUMNS = ("code", "context", "group", "confidence", "source", "added", "verified", "note")
+REQUIRED_CONTEXT_FIELDS = ("code", "context", "group", "confidence")
 TERM_COLUMNS = ("term", "lang", "group", "kind", "confidence", "source", "added", "verified", "note")
 REQUIRED_TERM_FIELDS = ("term", "lang", "group", "kind", "confidence")
 GROUP_COLUMNS = ("group", "name_en", "name_zh", "description", "cites", "notes")
@@ -63,9 +67,11 @@ class LexiconIssue:
     column: str
     reason: str
     severity: str = "error"
+    term: str = ""  # the entry's term (or code), so a curator can find it without counting lines
 
     def __str__(self) -> str:
-        return f"{self.file} line {self.line}, column '{self.column}': {self.reason}"
+        entry = f" (entry '{self.term}')" if self.term else ""
+        return f"{self.file} line {self.line}{entry}, column '{self.column}': {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,27 @@ class Group:
 
 
 @dataclass(frozen=True)
+class ContextRule:
+    """A documented but ambiguous code that counts only with one of its context words.
+
+    小猫 is police-documented for red panda but usually means "kitten"; 老白 is
+    "white" = ivory but also a nickname.  One row of contexts.csv: the code,
+    the context words (any one must appear in the same listing), the group and
+    the confidence the pair carries.  Both code and context are normalised.
+    """
+
+    code: str
+    context: tuple[str, ...]
+    group: str
+    confidence: float
+    source: str = ""
+    added: str = ""
+    verified: bool = False
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Validated entries and groups; ``version`` is a content hash recorded with every model."""
 
@@ -106,6 +133,7 @@ class Lexicon:
     version: str
     issues: tuple[LexiconIssue, ...] = ()
     source_dir: str = ""
+    contexts: tuple[ContextRule, ...] = ()
 
     def by_kind(self, kind: str) -> list[LexiconEntry]:
         return [e for e in self.entries if e.kind == kind]
@@ -209,28 +237,8 @@ def _load_groups(path: Path, issues: list[LexiconIssue]) -> dict[str, Group]:
     return groups
 
 
-def _parse_entry(
-    file: str, line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
-) -> LexiconEntry | None:
-    """One terms.csv row → entry, or None with the reason appended to ``issues``."""
-
-    def fail(column: str, reason: str) -> None:
-        issues.append(LexiconIssue(file, line, column, reason))
-
-    if None in row:
-        fail("note", f"too many fields ({len(row) - 1 + len(row[None])}); quote values that contain commas")
-        return None
-    values = {c: (row.get(c) or "").strip() for c in TERM_COLUMNS}
-    for column in REQUIRED_TERM_FIELDS:
-        if not values[column]:
-            fail(column, "required field is empty")
-            return None
-    if values["lang"] not in LANGS:
-        fail("lang", f"'{values['lang']}' is not one of {', '.join(sorted(LANGS))}")
-        return None
-    if values["kind"] not in KINDS:
-        fail("kind", f"'{values['kind']}' is not one of {', '.join(KINDS)}")
-        return None
+def _confidence_verified_added(values: dict[str, str], fail) -> tuple[float, bool] | None:
+    """The columns terms.csv and contexts.csv share: (confidence, verified), or None after ``fail(column, reason)``."""
     try:
         confidence = float(values["confidence"])
     except ValueError:
@@ -249,12 +257,43 @@ def _parse_entry(
         except ValueError:
             fail("added", f"'{values['added']}' is not an ISO date (YYYY-MM-DD)")
             return None
+    return confidence, verified_raw in _TRUE
+
+
+def _parse_entry(
+    file: str, line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
+) -> LexiconEntry | None:
+    """One terms.csv row → entry, or None with the reason appended to ``issues``."""
+
+    term = (row.get("term") or "").strip() if isinstance(row.get("term"), str) else ""
+
+    def fail(column: str, reason: str) -> None:
+        issues.append(LexiconIssue(file, line, column, reason, term=term))
+
+    if None in row:
+        fail("note", f"too many fields ({len(row) - 1 + len(row[None])}); quote values that contain commas")
+        return None
+    values = {c: (row.get(c) or "").strip() for c in TERM_COLUMNS}
+    for column in REQUIRED_TERM_FIELDS:
+        if not values[column]:
+            fail(column, "required field is empty")
+            return None
+    if values["lang"] not in LANGS:
+        fail("lang", f"'{values['lang']}' is not one of {', '.join(sorted(LANGS))}")
+        return None
+    if values["kind"] not in KINDS:
+        fail("kind", f"'{values['kind']}' is not one of {', '.join(KINDS)}")
+        return None
+    checked = _confidence_verified_added(values, fail)
+    if checked is None:
+        return None
+    confidence, verified = checked
     group = values["group"]
     if values["kind"] in HIT_KINDS and group == ANY_GROUP:
         fail("group", f"a {values['kind']} term needs a group, not '*'")
         return None
     if groups and group != ANY_GROUP and group not in groups:
-        issues.append(LexiconIssue(file, line, "group", f"group '{group}' is not in groups.csv", "warning"))
+        issues.append(LexiconIssue(file, line, "group", f"group '{group}' is not in groups.csv", "warning", term))
     normalised = normalise(values["term"])
     if not normalised:
         fail("term", f"'{values['term']}' is empty after normalisation")
@@ -268,10 +307,71 @@ def _parse_entry(
         confidence=confidence,
         source=values["source"],
         added=values["added"],
-        verified=verified_raw in _TRUE,
+        verified=verified,
         note=values["note"],
         line=line,
     )
+
+
+def _parse_context(
+    line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
+) -> ContextRule | None:
+    """One contexts.csv row → rule, or None with the reason appended to ``issues``."""
+    code = (row.get("code") or "").strip() if isinstance(row.get("code"), str) else ""
+
+    def fail(column: str, reason: str) -> None:
+        issues.append(LexiconIssue(CONTEXTS_FILE, line, column, reason, term=code))
+
+    if None in row:
+        fail("note", "too many fields; quote values that contain commas")
+        return None
+    values = {c: (row.get(c) or "").strip() for c in CONTEXT_COLUMNS}
+    for column in REQUIRED_CONTEXT_FIELDS:
+        if not values[column]:
+            fail(column, "required field is empty")
+            return None
+    if values["group"] == ANY_GROUP:
+        fail("group", "a context rule needs a group, not '*'")
+        return None
+    if groups and values["group"] not in groups:
+        fail("group", f"group '{values['group']}' is not in groups.csv")
+        return None
+    checked = _confidence_verified_added(values, fail)
+    if checked is None:
+        return None
+    confidence, verified = checked
+    code_n = normalise(values["code"])
+    context = tuple(dict.fromkeys(normalise(w) for w in values["context"].split("|") if normalise(w)))
+    if not code_n:
+        fail("code", f"'{values['code']}' is empty after normalisation")
+        return None
+    if not context:
+        fail("context", "no context words (separate them with '|')")
+        return None
+    if code_n in context:
+        fail("context", f"the code '{code_n}' cannot be its own context")
+        return None
+    return ContextRule(code_n, context, values["group"], confidence, values["source"], values["added"],
+                       verified, values["note"], line)
+
+
+def _load_contexts(path: Path, groups: dict[str, Group], issues: list[LexiconIssue]) -> tuple[ContextRule, ...]:
+    if not path.is_file():
+        return ()
+    rules = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in _read_rows(path, CONTEXT_COLUMNS, REQUIRED_CONTEXT_FIELDS):
+        rule = _parse_context(line, row, groups, issues)
+        if rule is None:
+            continue
+        key = (rule.code, rule.group)
+        if key in seen:
+            issues.append(LexiconIssue(CONTEXTS_FILE, line, "code",
+                                       f"duplicate of line {seen[key]} (same code and group)", term=rule.code))
+            continue
+        seen[key] = line
+        rules.append(rule)
+    return tuple(rules)
 
 
 def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -> Lexicon:
@@ -292,6 +392,8 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
         entry = _parse_entry(TERMS_FILE, line, row, groups, issues)
         if entry is not None:
             entries.append(entry)
+    contexts_path = directory / CONTEXTS_FILE
+    contexts = _load_contexts(contexts_path, groups, issues)
     errors = [i for i in issues if i.severity == "error"]
     if strict and errors:
         raise LexiconError(f"{len(errors)} error(s) in {directory}:\n" + "\n".join(map(str, errors)))
@@ -302,9 +404,10 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
     return Lexicon(
         entries=tuple(entries),
         groups=groups,
-        version=_hash_files(terms_path, groups_path),
+        version=_hash_files(terms_path, groups_path, *([contexts_path] if contexts_path.is_file() else [])),
         issues=tuple(issues),
         source_dir=str(directory),
+        contexts=contexts,
     )
 
 

@@ -1,9 +1,27 @@
-"""Lexicon rules: term hits, intent co-occurrence and exclusions, as ``Evidence``.
+"""Lexicon rules: term hits, pinyin, gated codes, negation, intent co-occurrence and exclusions.
 
 The lexicon compiles once into a single trie-shaped regular expression, so one
 C-level scan of the normalised text finds every term (CJK by substring, Latin
 on word boundaries).  No I/O: texts in, evidence out.  The same evidence feeds
 the model's features, the analysts' explanation and the curators' rule report.
+
+Rule families (``Evidence.rule``):
+
+* ``term``: a species/product/coded/intent term found;
+* ``pinyin``: the toneless pinyin of a Chinese term, written with or without
+  spaces between syllables (``lingyang jiao``, ``xiangya``).  Derived, never
+  curated, and unverified (domain-notes §3.3), so it carries half the term's
+  confidence, at most 0.3;
+* ``context``: a documented but ambiguous code (小猫 = red panda, 老白 = ivory)
+  that counts only when one of its context words is in the same listing
+  (``contexts.csv``);
+* ``exclusion``: context that marks a hard negative; it suppresses hits it
+  overlaps and scales its group's strength down, it never deletes the listing;
+* ``negated``: a hit that the text denies or compares against ("不是象牙",
+  "和象牙很好区分", "not ivory", "ivory alternative"); it no longer counts as a hit;
+* ``denied``: an exclusion the text denies ("不是水牛角", "not resin"), a
+  classic claim of the real thing; the exclusion no longer applies;
+* ``cooccurrence``: a group's strongest hit together with a trade-intent term.
 """
 from __future__ import annotations
 
@@ -13,9 +31,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from classifier.evidence import Evidence
-from classifier.lexicon import ANY_GROUP, HIT_KINDS, Lexicon, LexiconEntry
+from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, Lexicon, LexiconEntry
 
-__all__ = ["Span", "TermMatcher", "RuleSet", "group_strengths", "best_group", "FIELDS"]
+__all__ = [
+    "Span",
+    "TermMatcher",
+    "PinyinMatcher",
+    "RuleSet",
+    "group_strengths",
+    "best_group",
+    "FIELDS",
+    "HIT_RULES",
+    "is_negated",
+]
+
+# Rules whose evidence counts as a hit for a group (co-occurrence is added separately).
+HIT_RULES = ("term", "pinyin", "context")
 
 FIELDS = ("title", "description")
 _WORD = "a-z0-9"
@@ -108,13 +139,125 @@ def _drop_contained(items: list[tuple[Span, LexiconEntry]]) -> list[tuple[Span, 
     return [(s, e) for s, e in items if s not in contained]
 
 
+# Denial and comparison context, checked right before and right after a hit in
+# normalised (simplified, lower-case) text.  CJK markers may sit up to two
+# characters away ("不是真的象牙" is rare; "不是象牙", "非象牙", "和象牙很好区分"
+# are common); Latin markers are whole words.
+_NEG_BEFORE_CJK = re.compile(
+    r"(?:(?:不是|并非|绝非|而非|不含|区别于|有别于)[^\s,，。;；!！?？]{0,2}|(?:非|代替|替代|取代|媲美|比|冒充|充当))$"
+)
+_NEG_AFTER_CJK = re.compile(r"^[^\s,，。;；!！?？]{0,4}?(?:区分|区别|分辨|分开|分得清|替代品|代用品|平替|一样|似的)")
+_NEG_BEFORE_LATIN = re.compile(
+    r"(?:\bnot|\bno|\bisn'?t|\bnon|\bnever|\bwithout|\binstead of|\balternative to|\bsubstitute for|\bunlike"
+    r"|\bthan|\bsimilar to|\bresembl\w*|\blooks? like|\bvs\.?)\s+(?:(?:real|genuine|actual|any|an?|the)\s+){0,2}$"
+)
+_NEG_AFTER_LATIN = re.compile(r"^(?:-|\s)?(?:free\b|alternative\b|substitute\b|look-?alike\b|lookalike\b|effect\b)")
+_CJK_CHAR = re.compile("[\u3400-\u9fff]")
+
+
+def is_negated(text: str, span: Span) -> bool:
+    """True when ``text`` denies or compares against the term at ``span``.
+
+    "不是象牙" / "非象牙" / "和象牙很好区分" / "象牙平替" / "not ivory" /
+    "ivory-free" / "alternative to ivory": the seller says what the item is
+    *not*.  Works on normalised text.
+    """
+    before = text[max(0, span.start - 24) : span.start]
+    after = text[span.end : span.end + 12]
+    if _CJK_CHAR.match(span.term):
+        return bool(_NEG_BEFORE_CJK.search(before) or _NEG_AFTER_CJK.search(after))
+    return bool(_NEG_BEFORE_LATIN.search(before) or _NEG_AFTER_LATIN.search(after))
+
+
+_LATIN_WORD = re.compile(r"[a-z]+")
+PINYIN_MAX_WORDS = 4
+PINYIN_MAX_CONFIDENCE = 0.3
+
+
+def _pinyin(term: str) -> list[str] | None:
+    """Toneless pinyin syllables of an all-CJK term, or None (pypinyin is imported lazily)."""
+    if not term or not all(_CJK_CHAR.match(ch) for ch in term):
+        return None
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(term, style=Style.NORMAL, errors="ignore")
+    return syllables if len(syllables) == len(term) and all(syllables) else None
+
+
+class PinyinMatcher:
+    """Finds Chinese lexicon terms written in toneless pinyin, with or without spaces.
+
+    "lingyang jiao", "lingyangjiao" and "ling yang jiao" all find 羚羊角.  Only
+    terms of two or more syllables and six or more letters are derived, and a
+    match must cover whole Latin words, so English text ("a", "long", "ban")
+    does not turn into Chinese terms.
+    """
+
+    min_letters = 6
+
+    def __init__(self, entries: Iterable[LexiconEntry]) -> None:
+        by_pinyin: dict[str, list[LexiconEntry]] = defaultdict(list)
+        for entry in entries:
+            if entry.kind not in HIT_KINDS or entry.lang != "zh" or len(entry.normalised) < 2:
+                continue
+            syllables = _pinyin(entry.normalised)
+            if syllables is None:
+                continue
+            joined = "".join(syllables)
+            if len(joined) >= self.min_letters:
+                by_pinyin[joined].append(entry)
+        # The strongest entry per (pinyin, group): 象牙 and 橡牙 share "xiangya".
+        self.entries: dict[str, tuple[LexiconEntry, ...]] = {}
+        for joined, entries_ in by_pinyin.items():
+            best: dict[str, LexiconEntry] = {}
+            for e in entries_:
+                if e.group not in best or e.confidence > best[e.group].confidence:
+                    best[e.group] = e
+            self.entries[joined] = tuple(best[g] for g in sorted(best))
+
+    def _prefixes(self) -> frozenset[str]:
+        prefixes = getattr(self, "_prefix_set", None)
+        if prefixes is None:
+            prefixes = frozenset(t[:i] for t in self.entries for i in range(1, len(t) + 1))
+            self._prefix_set = prefixes
+        return prefixes
+
+    def find(self, text: str) -> list[tuple[Span, LexiconEntry]]:
+        """Longest run of up to PINYIN_MAX_WORDS adjacent Latin words that spells a term, scanning left to right."""
+        if not self.entries or not _LATIN_WORD.search(text):
+            return []
+        prefixes = self._prefixes()
+        words = [(m.start(), m.end(), m.group()) for m in _LATIN_WORD.finditer(text)]
+        found = []
+        i = 0
+        while i < len(words):
+            joined, best, n = "", 0, 0
+            # Extend while the joined words are still the start of some term (cheap set lookups).
+            while i + n < len(words) and n < PINYIN_MAX_WORDS:
+                if n and words[i + n][0] - words[i + n - 1][1] > 1:  # words must be adjacent
+                    break
+                joined += words[i + n][2]
+                if joined not in prefixes:
+                    break
+                n += 1
+                if joined in self.entries:
+                    best = n
+            if best:
+                start, end = words[i][0], words[i + best - 1][1]
+                joined = "".join(w for _, _, w in words[i : i + best])
+                found += [(Span(start, end, text[start:end]), entry) for entry in self.entries[joined]]
+                i += best
+            else:
+                i += 1
+        return found
+
+
 class RuleSet:
     """The lexicon compiled into named rules; ``evaluate`` returns a listing's evidence.
 
-    Rules, in order: ``exclusion`` (an exclusion term found; it suppresses any hit
-    of its group, or of every group for "*", that it overlaps: "mammoth ivory"
-    hides "ivory"), ``term`` (a species/product/coded/intent term found), and
-    ``cooccurrence`` (a group's strongest hit and an intent term in one listing).
+    Evidence comes out in a fixed order: exclusions, denied exclusions, hits
+    (term, pinyin), negated hits, gated context codes, co-occurrences.  See the
+    module docstring for what each rule means.
     """
 
     # Matching cost is linear; this bound keeps one pathological listing cheap.
@@ -138,15 +281,25 @@ class RuleSet:
             by_term[entry.normalised].append(entry)
         self.entries_by_term = {t: tuple(es) for t, es in by_term.items()}
         self.matcher = TermMatcher(self.entries_by_term)
+        # Derived pinyin; where curators wrote the same spelling as a pinyin row,
+        # the curated hit wins (see _field_evidence).
+        self.pinyin = PinyinMatcher(chosen.values())
+        self.contexts: tuple[ContextRule, ...] = tuple(getattr(lexicon, "contexts", ()))
+        context_words = {w for rule in self.contexts for w in (rule.code, *rule.context)}
+        self.context_matcher = TermMatcher(context_words) if context_words else None
 
-    def _field_evidence(self, field: str, text: str) -> tuple[list[Evidence], list[Evidence]]:
-        """(hits, exclusions) in one field after suppression and de-duplication."""
+    def _field_evidence(self, field: str, text: str) -> tuple[list[Evidence], ...]:
+        """(hits, exclusions, negated hits, denied exclusions) in one field."""
+        text = text[: self.max_chars]
         items = [
             (span, entry)
-            for span in self.matcher.find(text[: self.max_chars])
+            for span in self.matcher.find(text)
             for entry in self.entries_by_term[span.term]
         ]
+        pinyin_items = self.pinyin.find(text)
         exclusions = _drop_contained([(s, e) for s, e in items if e.kind == "exclusion"])
+        denied = [(s, e) for s, e in exclusions if is_negated(text, s)]
+        exclusions = [(s, e) for s, e in exclusions if (s, e) not in denied]
         hits = [
             (s, e)
             for s, e in items
@@ -154,27 +307,75 @@ class RuleSet:
             and not any(x.overlaps(s) and xe.group in (ANY_GROUP, e.group) for x, xe in exclusions)
         ]
         hits = _drop_contained(hits)
+        negated = [(s, e) for s, e in hits if e.kind in HIT_KINDS and is_negated(text, s)]
+        hits = [(s, e) for s, e in hits if (s, e) not in negated]
+        pinyin_hits = [
+            (s, e)
+            for s, e in pinyin_items
+            if not any(x.overlaps(s) and xe.group in (ANY_GROUP, e.group) for x, xe in exclusions)
+            and not any(h.overlaps(s) and he.group == e.group for h, he in hits)
+        ]
 
-        def evidence(rule: str, pairs: list[tuple[Span, LexiconEntry]]) -> list[Evidence]:
+        def evidence(rule: str, pairs: list[tuple[Span, LexiconEntry]], cap: float = 1.0) -> list[Evidence]:
             seen: dict[tuple, Evidence] = {}
             for span, entry in pairs:
                 key = (entry.term, entry.group, entry.kind)
                 if key not in seen:
-                    seen[key] = Evidence(rule, entry.term, span.term, entry.group, entry.kind, field, entry.confidence)
+                    weight = entry.confidence if cap >= 1.0 else round(min(cap, entry.confidence / 2), 4)
+                    seen[key] = Evidence(rule, entry.term, span.term, entry.group, entry.kind, field, weight)
             return list(seen.values())
 
-        return evidence("term", hits), evidence("exclusion", exclusions)
+        pinyin_evidence = [
+            Evidence("pinyin", ev.term, ev.matched, ev.group, "coded", field, ev.weight)
+            for ev in evidence("pinyin", pinyin_hits, cap=PINYIN_MAX_CONFIDENCE)
+        ]
+        return (
+            evidence("term", hits) + pinyin_evidence,
+            evidence("exclusion", exclusions),
+            evidence("negated", negated),
+            evidence("denied", denied),
+        )
+
+    def _context_evidence(self, fields: dict[str, str], exclusions: list[Evidence]) -> list[Evidence]:
+        """Gated codes: the code word and one of its context words anywhere in the listing."""
+        if self.context_matcher is None:
+            return []
+        found: dict[str, tuple[str, str]] = {}  # word -> (field, matched)
+        for field, text in fields.items():
+            for span in self.context_matcher.find(text):
+                found.setdefault(span.term, (field, span.term))
+        excluded = {e.group for e in exclusions}
+        out = []
+        for rule in self.contexts:
+            if rule.code not in found or rule.group in excluded or ANY_GROUP in excluded:
+                continue
+            context = next((w for w in rule.context if w in found and w != rule.code), None)
+            if context is None:
+                continue
+            field, _ = found[rule.code]
+            out.append(
+                Evidence("context", f"{rule.code}+{context}", f"{rule.code}+{context}", rule.group, "coded", field,
+                         rule.confidence)
+            )
+        return out
 
     def evaluate(self, title: str, description: str = "") -> tuple[Evidence, ...]:
         """Evidence for one listing whose title and description are already normalised."""
         hits: list[Evidence] = []
         exclusions: list[Evidence] = []
+        negated: list[Evidence] = []
+        denied: list[Evidence] = []
+        fields = {}
         for field, text in zip(FIELDS, (title, description)):
             if text:
-                field_hits, field_exclusions = self._field_evidence(field, text)
+                fields[field] = text[: self.max_chars]
+                field_hits, field_exclusions, field_negated, field_denied = self._field_evidence(field, text)
                 hits += field_hits
                 exclusions += field_exclusions
-        return tuple(exclusions + hits + _cooccurrences(hits))
+                negated += field_negated
+                denied += field_denied
+        contexts = self._context_evidence(fields, exclusions) if fields else []
+        return tuple(exclusions + denied + hits + negated + contexts + _cooccurrences(hits + contexts))
 
 
 def _cooccurrences(hits: list[Evidence]) -> list[Evidence]:
@@ -185,6 +386,7 @@ def _cooccurrences(hits: list[Evidence]) -> list[Evidence]:
     together are worth more than either.
     """
     intents = [h for h in hits if h.kind == "intent"]
+    hits = [h for h in hits if h.rule in HIT_RULES]
     if not intents:
         return []
     intent = max(intents, key=lambda h: h.weight)
@@ -219,7 +421,7 @@ def group_strengths(evidence: Iterable[Evidence], *, apply_exclusions: bool = Tr
     for ev in evidence:
         if ev.rule == "exclusion":
             excluded[ev.group] = max(excluded[ev.group], ev.weight)
-        elif ev.kind in HIT_KINDS and ev.group != ANY_GROUP:
+        elif ev.rule in (*HIT_RULES, "cooccurrence") and ev.kind in HIT_KINDS and ev.group != ANY_GROUP:
             miss[ev.group] = miss.get(ev.group, 1.0) * (1.0 - ev.weight)
     strengths = {}
     for group, remaining in miss.items():

@@ -42,12 +42,17 @@ class ScoreResult:
         }
 
     def evidence_summary(self) -> str:
-        """Short text for a table cell, e.g. "coded:广角 [rhino_horn]; intent:私聊; exclusion:仿"."""
+        """Short text for a table cell, e.g. "coded:广角 [rhino_horn]; intent:私聊; exclusion:仿".
+
+        Rules other than plain hits say so: "pinyin:羚羊角", "not:象牙" (the text denies it),
+        "denied:水牛角" (the text denies the substitute), "coded:小猫+环尾" (a gated code).
+        """
         parts: list[str] = []
         for ev in self.evidence:
             if ev.rule == "cooccurrence":
                 continue  # implied by the hit and intent parts already listed
-            part = f"{ev.kind}:{ev.term}" + (f" [{ev.group}]" if ev.group != "*" else "")
+            label = {"negated": "not", "denied": "denied", "pinyin": "pinyin"}.get(ev.rule, ev.kind)
+            part = f"{label}:{ev.term}" + (f" [{ev.group}]" if ev.group != "*" else "")
             if part not in parts:
                 parts.append(part)
         if len(parts) > _SUMMARY_ITEMS:
@@ -109,7 +114,7 @@ class Scorer:
         price: float | None = None,
         currency: str | None = None,
     ) -> ScoreResult:
-        """Score one listing.  Price and currency are accepted for interface stability; the model ignores them."""
+        """Score one listing.  Price (with its currency, CNY when absent) feeds the model's price-band features."""
         return self.score_many([{"title": title, "description": description, "price": price, "currency": currency}])[0]
 
     def score_many(self, records: Iterable[Mapping[str, Any]]) -> list[ScoreResult]:

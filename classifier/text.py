@@ -198,13 +198,18 @@ def collapse_repeats(text: str) -> str:
 # Homophones and look-alike characters for core terms.  UNVERIFIED: these are
 # patterns from Chinese censorship evasion (domain-notes §3.3), not documented
 # wildlife code words.  Each pattern has a guard so ordinary words survive
-# (像牙齿一样白 "white like teeth" must not become 象牙).
+# (像牙齿一样白 "white like teeth" must not become 象牙).  Homophones that the
+# curators keep as lexicon rows of their own (象芽, 熊旦, 虎古酒: a deliberate
+# misspelling is itself a signal) are not folded here.
 _VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<!好)[像橡]牙(?![齿科膏刷医龈床签])"), "象牙"),
     (re.compile(r"穿山夹"), "穿山甲"),
     (re.compile(r"犀牛脚"), "犀牛角"),
     (re.compile(r"玳帽"), "玳瑁"),
-    (re.compile(r"鹤顶洪"), "鹤顶红"),
+    (re.compile(r"鹤顶[洪宏]"), "鹤顶红"),
+    (re.compile(r"玳冒"), "玳瑁"),
+    (re.compile(r"羚羊脚"), "羚羊角"),
+    (re.compile(r"穿山贾"), "穿山甲"),
 )
 
 

@@ -35,13 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import opencc
+from pypinyin import lazy_pinyin
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "labelled" / "listings.csv"
 DEFAULT_CARD = ROOT / "data" / "labelled" / "README.md"
 SEED = 20261125
-DEFAULT_ROWS = 3600
-VERSION = "synthetic:v1"
+DEFAULT_ROWS = 4200
+VERSION = "synthetic:v2"
 COLUMNS = ("id", "title", "description", "price", "currency", "label", "group",
            "category", "lang", "source")
 # Share of rows per class; the test checks bands of +-5 points around these.
@@ -955,6 +956,184 @@ ORDINARY_POOLS: tuple[Pool, ...] = flatten(
 
 
 # --------------------------------------------------------------------------
+# v2 families (issue 3): more coded families, more hard negatives and more
+# ordinary goods in English seller talk, so that neither "a lexicon word is
+# present" nor "the text sounds like a seller" gives a label away.  Every
+# code here is documented in domain-notes §3 (white/black/red, unicorn disks,
+# 小猫 = red panda, 高鼻羚羊) or is a standard species name; the wording is the
+# author's own.
+# --------------------------------------------------------------------------
+POSITIVE_POOLS_V2: tuple[Pool, ...] = flatten(
+    F("ivory.colour_code", 1, "coded", "ivory", 1.2, "⚪ 🤫",
+      S("white", "collectible",
+        "老白 印章|老白 牌子 雕花|大白 手镯 老料|白的 佛珠 老货|老白 筷子 一套|白货 观音 雕件|老白 鼻烟壶|白的 扇骨|老白 平安扣",
+        "the white, carved seal|old white bangle (you know the material)|white stock, carved beads",
+        "白的 懂的人自然懂|图片看纹路 不多说|压手 比骨头重|禁令之前的老东西|不走平台 私下交易|有细密交叉纹",
+        "those who know the white will understand|cross grain visible, heavier than bone|old stock from before the ban",
+        (2000, 60000))),
+    F("rhino_horn.colour_code", 1, "coded", "rhino_horn", 1.0, "⚫ 🦄",
+      S("black", "collectible",
+        "黑料 酒盏|大黑 碗 老货|黑的 扳指|黑料 手串 竹丝纹|黑货 整支|大黑 镑片",
+        "the black one, carved cup|black material, old bowl",
+        "黑的 行家自然懂|竹丝纹明显 不是水牛角也不是牦牛角|刮下来能泡水 退烧|老的 有包浆|按克算 不议",
+        "not buffalo, not yak, ask for close-ups|grain visible at the base",
+        (10000, 200000)),
+      S("unicorn", "consumable",
+        "独角兽 角粉 退烧|独角兽 切片 {n}片装|非洲 独角兽 整只角|独角兽 刨花",
+        "unicorn slices (the African kind)|unicorn horn shavings|unicorn disc set",
+        "不是玩具 懂的来|每片{g}克 泡水喝|退烧用 家里常备|非洲过来的 量少",
+        "not a toy, you know what unicorn|sold by the slice, {g}g each",
+        (8000, 120000))),
+    F("other.red_panda", 1, "coded", "other", 0.8, "🦊 🐾",
+      S("live", "live",
+        "小熊猫 幼崽|火狐 幼崽 活体|九节狼 小只|红熊猫 宠物|小猫 九节尾 吃竹子|小猫 棕红色 会上树 非家猫",
+        "red panda cub|baby red panda for sale|firefox (the animal) cub",
+        "尾巴上有九道环 不是家猫|吃竹叶 会上树|野外带回来的|没有证 只能自提|红棕色 毛很厚",
+        "eats bamboo, tame|no papers, local pickup only|ringed tail, very rare pet",
+        (3000, 30000))),
+    F("other.owls", 1, "plain", "other", 0.8, "🦉",
+      S("live", "live",
+        "领角鸮 幼鸟|红角鸮 活体|雕鸮 雏鸟|猫头鹰 活体 野生|纵纹腹小鸮 亚成|鸮 活体 幼鸟",
+        "live scops owl chick|eagle owl chick for sale|baby owl, wild caught|little owl, live",
+        "山里掏的窝|吃肉 已开食|没有证 懂的来|野生的 性子烈|可以视频看",
+        "taken from the nest, eating mice|no papers, wild|can video",
+        (500, 8000))),
+    F("tortoises.codes_v2", 1, "coded", "tortoises", 0.8, "🐢 ⭐",
+      S("radiated", "live",
+        "马达产 射纹龟 小龟|射纹 小龟 {n}只|马达加斯加 射纹龟 苗|辐射陆龟 幼体 无证|犁头 陆龟 苗",
+        "rads hatchlings (radiated)|ploughshare hatchling|radiated babies, no paperwork",
+        "刚出壳的 没有证|一手货源 只走熟人|马达过来的 量少|壳纹漂亮 星星放射",
+        "no CITES, cash only|fresh import, very small",
+        (3000, 50000))),
+    F("parrots.codes_v2", 1, "coded", "parrots", 0.9, "🦜",
+      S("grey", "live",
+        "非洲灰 雏鸟 无脚环|灰机 幼鸟 手养|刚果灰 雏鸟|大灰 鹦鹉 没证",
+        "Congo African grey babies, unringed|CAG babies hand fed|Timneh baby without documents|African grey hatchlings, wild caught parents",
+        "没有脚环 没有证 所以便宜|手养 会说话|野生父母|只接受现金 自提",
+        "unringed, no documents, priced to go|parents wild caught|cash only, no questions",
+        (3000, 20000))),
+    F("saiga.codes_v2", 1, "coded", "saiga", 0.7, "🐐",
+      S("horn", "consumable",
+        "高鼻羚羊角 整支|羚角 镑片|羚羊角 尖 {g}克|羚羊角丝 老货",
+        "saiga horn whole|saiga horn shavings|antelope horn (saiga), old",
+        "老角 透光 有血丝|退烧 懂药的来|西北来的 量少|整支 {g}克 按克卖",
+        "whole horn {g}g, translucent|traditional fever remedy|from Kazakhstan, limited",
+        (1500, 30000))),
+)
+
+HARD_NEGATIVE_POOLS_V2: tuple[Pool, ...] = flatten(
+    F("hn.animal_named_food", 0, "hard_negative", "tiger", 1.0, "🍗 🍜",
+      S("food", "consumable",
+        "虎皮鸡蛋 卤味|虎皮尖椒 下饭菜|猫耳朵 小吃|红烧狮子头 半成品|熊掌豆腐 家常菜|老虎菜 凉拌",
+        "tiger prawns frozen 1kg|tiger bread loaf|bear claw pastries, fresh baked|elephant ear pastries|tiger nut milk|tiger stripe cake",
+        "真空包装 开袋即食|卤味 麻辣 追剧必备|家常做法 名字好听而已|冷链发货",
+        "vacuum packed, ready to eat|named for the texture, no animal parts beyond chicken|baked this morning",
+        (10, 200))),
+    F("hn.animal_shaped", 0, "hard_negative", "sea_turtle", 1.2, "🐢 💡",
+      S("lamps", "goods",
+        "海龟 抱枕|大象 台灯 卧室|犀牛 摆件 树脂|猫头鹰 挂钟|海龟 冰箱贴|鹦鹉 灯 北欧风|老虎 摆件 陶瓷|穿山甲 钥匙扣",
+        "sea turtle wall decal|elephant table lamp|resin rhino ornament|owl alarm clock for kids|turtle tote bag|ceramic tiger figurine",
+        "USB充电 送小朋友|树脂材质 不是真的|陶瓷 手绘|三档亮度|卧室装饰",
+        "USB rechargeable, gift for kids|resin, hand painted|three brightness levels|bedroom decor",
+        (20, 400))),
+    F("hn.other_bone", 0, "hard_negative", "ivory", 1.3, "🦴",
+      S("bone_beads", "goods",
+        "骆驼骨 手镯|牦牛骨 念珠|牛骨 书签|牛骨 发簪 手工|骆驼骨 雕刻 摆件|牛骨 刮痧板",
+        "camel bone bangle|yak bone mala|cow bone bookmark, handmade|ox bone hair pin|bone button blanks",
+        "牛骨能看到血丝孔 一眼就能跟象牙分开|不是象牙 放心购买|便宜实用 手工打磨|牧区合作社出品|骨头材质 有天然纹理",
+        "inexpensive, handmade|easy to tell from ivory: visible pores|not ivory, legal bone from the meat trade|from a herders' cooperative",
+        (10, 300))),
+    F("hn.comparison", 0, "hard_negative", "ivory", 0.8, "📿",
+      S("alternatives", "goods",
+        "象牙果 手串 植物|仿象牙 树脂 摆件|象牙色 骨瓷 餐具|平替 象牙 质感 亚克力|非象牙 塔古亚 雕件",
+        "ivory alternative resin carving|tagua nut (vegetable ivory) beads|not ivory: bone china set|ivory-free piano keys|faux ivory buttons, plastic",
+        "植物果实 不是动物|树脂材质 可以火烧测试|替代品 环保|和真象牙区别很大",
+        "plant based, no animal product|resin, not ivory|an ethical substitute",
+        (10, 500))),
+    F("hn.fish_maw_farmed", 0, "hard_negative", "totoaba", 1.0, "🐟",
+      S("maw", "consumable",
+        "鮰鱼肚 炖汤|养殖 黄鱼胶|鳘鱼胶 养殖|花胶筒 即食 礼盒|鱼肚 干货 酒楼用",
+        "farmed fish maw|dried fish maw for soup|basa fish maw|croaker maw, farmed",
+        "养殖鱼种 货源稳定|正规进口 有检疫证明|煲汤炖奶|一斤{n}头",
+        "farmed species, import papers|for soup",
+        (50, 800))),
+    F("hn.pangle_v2", 0, "hard_negative", "pangolin", 0.8, "📱",
+      S("ads", "info",
+        "穿山甲 广告 SDK 对接|穿山甲 流量主 收益|穿山甲 激励视频 代投|穿山甲 开屏 广告 优化",
+        "Pangle mediation setup|Pangle rewarded video help|Pangle SDK (ByteDance) consulting",
+        "熟悉后台配置|广告收益优化|游戏 app 流量变现|提供技术支持",
+        "ad revenue optimisation for apps|SDK integration",
+        (200, 5000))),
+    F("hn.ambiguous_codes", 0, "hard_negative", "other", 1.4, "🐱",
+      S("kittens", "live",
+        "英短 小猫 蓝白|布偶 小猫 双血统|橘猫 小猫 送养|金渐层 小猫|美短 小猫 疫苗已打",
+        "British shorthair kitten|ragdoll kittens ready|grey tabby kitten|grey kittens, vaccinated",
+        "已打疫苗 驱虫|猫舍直出 有血统证|包健康 可视频|家养 亲人",
+        "vaccinated and wormed|pedigree papers included|litter trained",
+        (300, 6000)),
+      S("white_black", "goods",
+        "衡水老白干 白酒|大白兔 奶糖|明星 黑料 合集 电子版|大黑 狗绳|白的 衬衫",
+        "grey hoodie|grey sofa cushions|black material phone case|white plastic storage box",
+        "正品 假一赔十|纯棉 不起球|电子资料 发邮箱|塑料 收纳",
+        "cotton, size M|plastic, stackable",
+        (10, 300)),
+      S("misc", "goods",
+        "独角兽 玩偶|独角兽 蛋糕 生日|高鼻梁 仿真 模型|马达 电机 12v|射纹 玻璃 花瓶|小熊猫 玩偶 基地 纪念品",
+        "unicorn plush toy|unicorn birthday cake topper|red panda plush|motor 12v",
+        "毛绒 可水洗|生日派对|基地纪念品|电机 全新",
+        "soft toy|party decoration|souvenir",
+        (10, 300))),
+    F("hn.wood_beads", 0, "hard_negative", "agarwood", 1.4, "📿",
+      S("agarwood", "collectible",
+        "沉香 手链|沉香 线香 家用|沉香 佛珠 108|奇楠 香 手串 收藏级|沉香 木 摆件",
+        "agarwood bead bracelet|agarwood incense sticks|oud chips for burning",
+        "盘玩后有油性|香味清雅 可以试香|人工种植 结香|有检测证书",
+        "plantation grown, retail packaged|smells lovely warm|comes with a certificate",
+        (100, 8000)),
+      S("rosewood", "collectible",
+        "黄花梨 手链|小叶紫檀 佛珠|红酸枝 手串|黄花梨 笔筒|紫檀 梳子",
+        "rosewood bead bracelet|sandalwood mala|padauk wood comb",
+        "油线明显|盘玩 越盘越亮|红木 家具厂边角料|木纹清晰",
+        "dense old wood, patina|offcuts from a furniture maker",
+        (100, 10000))),
+)
+
+ORDINARY_POOLS_V2: tuple[Pool, ...] = flatten(
+    F("ord.en_seller_talk", 0, "ordinary", "", 2.2, "✨ 📦",
+      S("beauty", "goods",
+        "雅诗兰黛 小棕瓶|兰蔻 粉水|SK-II 神仙水|海蓝之谜 面霜",
+        "Lancome Genifique 30ml|La Mer moisturising cream|Clinique moisture surge|Dior lipstick 999|Chanel No 5 EDP 100ml",
+        "免税店买的 正品|只用过一次|日期新鲜",
+        "bought duty free, genuine|tested once, not for my skin|full size, not a sample|expiry 2028",
+        (100, 1500)),
+      S("media", "goods",
+        "黑胶唱片 披头士|CD 专辑 签名|Switch 游戏卡",
+        "Pink Floyd LP 1970s|Queen vinyl, original sleeve|signed CD album|PS5 game bundle|Nintendo Switch OLED",
+        "无划痕|播放正常|封套有轻微磨损",
+        "plays without skips|sleeve has shelf wear|from my dad's collection|rare first pressing",
+        (50, 3000)),
+      S("phones_en", "goods",
+        "二手 手机 双卡",
+        "iPhone 15 128GB unlocked|Samsung A54 like new|Pixel 7a with box|Xiaomi Redmi Note 13",
+        "电池健康好",
+        "battery health 92%, original box|no charger, cable included|screen protector fitted since day one|unlocked to all networks",
+        (500, 6000)),
+      S("beads_en", "collectible",
+        "菩提子 手串|星月菩提 108|文玩核桃 一对|橄榄核 雕刻",
+        "walnut pair for hand exercise|olive pit carving|lava stone bracelet|rudraksha mala",
+        "盘玩 包浆|手工雕刻",
+        "collectors will know the quality|estate find, lovely patina|hand knotted",
+        (30, 2000)),
+      S("food_en", "consumable",
+        "蜂蜜 农家|辣椒油 自制|香菇 干货",
+        "raw local honey|homemade chilli oil|dried shiitake mushrooms|homemade kimchi jar|organic brown rice 5kg",
+        "自家做的 无添加",
+        "homemade, no additives|vacuum packed, long shelf life|bulk discount for regulars",
+        (20, 300))),
+)
+
+
+# --------------------------------------------------------------------------
 # Seller talk shared by EVERY class, so that none of it separates the labels.
 # --------------------------------------------------------------------------
 ZH_CONDITION = ("全新未拆", "九成新", "自用闲置", "实物拍摄", "所见即所得", "有轻微使用痕迹",
@@ -1132,7 +1311,7 @@ class Composer:
         elif choice < 0.36:
             title = f"{self.pick(EN_TAGS)} {item}"
         elif choice < 0.48:
-            title = f"{item} - {self.pick(EN_CONDITION + EN_SHIP)}"
+            title = f"{item} - {self.fill(self.pick(EN_CONDITION + EN_SHIP))}"
         elif choice < 0.58:
             title = f"{self.pick(('WTS', 'FS', 'For sale:', 'Selling', 'Available:'))} {item}"
         elif choice < 0.66:
@@ -1235,6 +1414,16 @@ def obfuscate(text: str, terms: tuple[str, ...], rng: random.Random) -> str | No
             swapped = "".join(LEET.get(c, c) if rng.random() < 0.6 else c for c in word)
             if swapped != word:
                 return text[:start] + swapped + text[start + len(term):]
+        if not word.isascii() and rng.random() < 0.12:
+            # Pinyin instead of characters (domain-notes §3.3: unverified tactic,
+            # kept rare): 羚羊角 → "lingyang jiao" / "lingyangjiao" / "ling yang jiao".
+            syllables = lazy_pinyin(word)
+            if len(syllables) > 1 and rng.random() < 0.5:
+                cut = rng.randint(1, len(syllables) - 1)
+                spelled = "".join(syllables[:cut]) + " " + "".join(syllables[cut:])
+            else:
+                spelled = (" " if rng.random() < 0.3 else "").join(syllables)
+            return text[:start] + " " + spelled + " " + text[start + len(term):]
         sep = SEPARATORS[rng.randrange(len(SEPARATORS))]
         if len(word) > 3 and not word.isascii() and rng.random() < 0.5:
             cut = rng.randint(1, len(word) - 1)
@@ -1401,8 +1590,9 @@ class Generator:
         }
         quotas["ordinary"] = n_rows - quotas["positive"] - quotas["hard_negative"]
         plan: list[tuple[Pool, ...]] = []
-        for cls, pools in (("positive", POSITIVE_POOLS), ("hard_negative", HARD_NEGATIVE_POOLS),
-                           ("ordinary", ORDINARY_POOLS)):
+        for cls, pools in (("positive", POSITIVE_POOLS + POSITIVE_POOLS_V2),
+                           ("hard_negative", HARD_NEGATIVE_POOLS + HARD_NEGATIVE_POOLS_V2),
+                           ("ordinary", ORDINARY_POOLS + ORDINARY_POOLS_V2)):
             plan += [pools] * quotas[cls]
         self.rng.shuffle(plan)
         rows: list[dict[str, str]] = []

@@ -60,7 +60,9 @@ def test_bad_row_is_skipped_and_named_by_file_line_column(tmp_path: Path, row: s
     (issue,) = [i for i in lexicon.issues if i.severity == "error"]
     assert (issue.file, issue.line, issue.column) == ("terms.csv", 3, column)
     assert reason in issue.reason
-    assert str(issue).startswith(f"terms.csv line 3, column '{column}'")
+    term = row.split(",", 1)[0]
+    entry = f" (entry '{term}')" if term else ""
+    assert str(issue).startswith(f"terms.csv line 3{entry}, column '{column}'")
 
 
 def test_strict_mode_raises_with_every_error(tmp_path: Path) -> None:
@@ -68,8 +70,8 @@ def test_strict_mode_raises_with_every_error(tmp_path: Path) -> None:
     with pytest.raises(LexiconError) as caught:
         load_lexicon(directory, strict=True)
     message = str(caught.value)
-    assert "terms.csv line 3, column 'kind'" in message
-    assert "terms.csv line 4, column 'confidence'" in message
+    assert "terms.csv line 3 (entry '象牙'), column 'kind'" in message
+    assert "terms.csv line 4 (entry '犀角'), column 'confidence'" in message
 
 
 def test_missing_column_raises_naming_file_and_column(tmp_path: Path) -> None:
@@ -101,7 +103,8 @@ def test_validate_reports_duplicates_conflicts_missing_fields_and_coverage(tmp_p
     report = validate_lexicon(_lexicon_dir(tmp_path, rows))
     assert not report.ok
     assert [str(e) for e in report.errors] == [
-        "terms.csv line 6, column 'kind': 'animal' is not one of species, product, coded, intent, exclusion"
+        "terms.csv line 6 (entry '象牙'), column 'kind': 'animal' is not one of species, product, coded, intent, "
+        "exclusion"
     ]
     assert report.duplicates == [{"term": "象牙", "group": "ivory", "kind": "product", "lines": [2, 3]}]
     assert report.conflicts == [{"term": "ivory", "roles": ["ivory/exclusion", "ivory/product"], "lines": [4, 5]}]
@@ -111,7 +114,7 @@ def test_validate_reports_duplicates_conflicts_missing_fields_and_coverage(tmp_p
     assert report.coverage["tiger"] == {k: 0 for k in ("species", "product", "coded", "intent", "exclusion")}
     assert report.to_dict()["ok"] is False
     text = report.render()
-    assert "ERROR   terms.csv line 6, column 'kind'" in text
+    assert "ERROR   terms.csv line 6 (entry '象牙'), column 'kind'" in text
     assert "DUPLICATE 象牙 (ivory/product) on lines [2, 3]" in text
     assert "tiger" in text and "<- no terms" in text
 
@@ -126,3 +129,42 @@ def test_project_lexicon_has_no_errors() -> None:
     report = validate_lexicon(LEXICON_DIR)
     assert report.ok, "\n".join(map(str, report.errors))
     assert report.n_entries > 100
+
+
+CONTEXT_HEADER = "code,context,group,confidence,source,added,verified,note\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("小猫,,other,0.6,,,,", "context", "required field is empty"),
+        ("小猫,红毛|环尾,*,0.6,,,,", "group", "needs a group"),
+        ("小猫,红毛|环尾,dragons,0.6,,,,", "group", "'dragons' is not in groups.csv"),
+        ("小猫,红毛|环尾,ivory,2,,,,", "confidence", "outside 0..1"),
+        ("小猫,小猫|环尾,ivory,0.5,,,,", "context", "cannot be its own context"),
+        ("小猫,红毛,ivory,0.5,,2026-02-30,,", "added", "not an ISO date"),
+    ],
+)
+def test_bad_context_rule_is_skipped_and_named(tmp_path: Path, row: str, column: str, reason: str) -> None:
+    directory = _lexicon_dir(tmp_path, "ivory,en,ivory,product,0.5,,,,\n")
+    (directory / "contexts.csv").write_text(CONTEXT_HEADER + "老白,雕|手镯,ivory,0.5,,,,\n" + row + "\n",
+                                            encoding="utf-8")
+    lexicon = load_lexicon(directory)
+    assert [r.code for r in lexicon.contexts] == ["老白"]  # the good rule survives
+    (issue,) = [i for i in lexicon.issues if i.severity == "error"]
+    assert (issue.file, issue.line, issue.column) == ("contexts.csv", 3, column)
+    assert reason in issue.reason
+    assert str(issue).startswith(f"contexts.csv line 3 (entry '小猫'), column '{column}'")
+    with pytest.raises(LexiconError, match="contexts.csv line 3 .entry '小猫'."):
+        load_lexicon(directory, strict=True)
+
+
+def test_context_rules_are_normalised_and_change_the_version(tmp_path: Path) -> None:
+    directory = _lexicon_dir(tmp_path, "ivory,en,ivory,product,0.5,,,,\n")
+    before = load_lexicon(directory).version
+    (directory / "contexts.csv").write_text(CONTEXT_HEADER + "老 白,雕件| 手鐲 ,ivory,0.5,src,2026-11-25,no,\n",
+                                            encoding="utf-8")
+    lexicon = load_lexicon(directory)
+    (rule,) = lexicon.contexts
+    assert (rule.code, rule.context, rule.group, rule.confidence) == ("老白", ("雕件", "手镯"), "ivory", 0.5)
+    assert lexicon.version != before

@@ -173,6 +173,17 @@ def test_other_sklearn_version_is_refused(models_copy: Path) -> None:
         load_model(models_copy)
 
 
+def test_model_from_an_older_classifier_is_refused_and_train_rebuilds(models_copy: Path) -> None:
+    meta_path = _version_dir(models_copy) / METADATA_FILE
+    meta = json.loads(meta_path.read_text())
+    del meta["artifact_format"]  # what models written before the format existed look like
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelIncompatibleError, match=r"artifact format 1, this installation reads format \d.*wildwatch train"):
+        Scorer.load(models_copy)
+    train(FIXTURE_DATA, models_copy, lexicon_dir=FIXTURE_LEXICON)  # what the message tells the user to do
+    assert Scorer.load(models_copy).version != meta["version"]
+
+
 def test_missing_model_says_what_to_do(tmp_path: Path, models_copy: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="wildwatch train"):
         Scorer.load(tmp_path / "empty")
@@ -238,7 +249,10 @@ def test_score_many_matches_score(fixture_scorer: Scorer) -> None:
         {"title": "Tiger Balm 19.4g", "description": None, "price": 3.5},
     ]
     many = fixture_scorer.score_many(records)
-    single = [fixture_scorer.score(r["title"], r.get("description") or "") for r in records]
+    single = [
+        fixture_scorer.score(r["title"], r.get("description") or "", price=r.get("price"), currency=r.get("currency"))
+        for r in records
+    ]
     assert many == single
     assert fixture_scorer.score_many([]) == []
 
@@ -355,14 +369,37 @@ def test_project_model_held_out_metrics(project_scorer: Scorer, record_property)
     test = project_scorer.metadata["metrics"]["test"]
     for key in ("precision", "recall", "f1", "roc_auc"):
         record_property(key, test[key])
-    # Floors: figures measured on 2026-11-25 (precision 0.984, recall 0.968, F1 0.976,
-    # ROC AUC 0.999, hard-negative FPR 0.023 on 757 held-out rows) with 0.05 of slack.
+    # The issue's targets (F1 >= 0.93, coded recall >= 0.90, hard-negative FPR <= 0.05).  Measured on
+    # 2026-11-25: precision 0.975, recall 0.983, F1 0.979, PR AUC 0.998, coded recall 0.968,
+    # hard-negative FPR 0.021 on 895 held-out rows (`wildwatch evaluate data/labelled/listings.csv`).
     assert test["precision"] >= 0.93
-    assert test["recall"] >= 0.91
-    assert test["f1"] >= 0.92
-    assert test["roc_auc"] >= 0.95
-    assert test["per_category"]["hard_negative"]["false_positive_rate"] <= 0.07
-    assert test["per_category"]["coded"]["recall"] >= 0.89
+    assert test["recall"] >= 0.93
+    assert test["f1"] >= 0.93
+    assert test["roc_auc"] >= 0.97 and test["pr_auc"] >= 0.95
+    assert test["hard_negative_fpr"] <= 0.05
+    assert test["coded_recall"] >= 0.90
+
+
+def test_project_model_on_the_independently_written_demo_catalogue(project_scorer: Scorer, request) -> None:
+    """The demo shop's 400 listings come from another generator and phrase pools (data/demo_marketplace).
+
+    It was used as a development check while building the classifier, so it is not a pristine test
+    set; the figures are reported, and the floors guard against regressions.  Measured 2026-11-25:
+    see docs/classifier.md.
+    """
+    from classifier.assess import run_evaluation
+    from wildwatch.config import DEMO_CATALOG
+
+    if not Path(DEMO_CATALOG).is_file():
+        pytest.skip("demo catalogue not present")
+    report, _, _ = run_evaluation(Path(DEMO_CATALOG), project_scorer)
+    m = report.metrics
+    request.getfixturevalue("report")(
+        f"[classifier] demo catalogue (independent text, development check): precision {m['precision']}, "
+        f"recall {m['recall']}, F1 {m['f1']}, PR AUC {m['pr_auc']}, coded recall {m['coded_recall']}, "
+        f"hard-negative FPR {m['hard_negative_fpr']} ({m['n']} listings)"
+    )
+    assert m["f1"] >= 0.93 and m["coded_recall"] >= 0.90 and m["hard_negative_fpr"] <= 0.08
 
 
 @pytest.mark.parametrize(("title", "description"), NEW_SUSPICIOUS)

@@ -160,3 +160,102 @@ def test_term_stats_count_hits_by_label_and_list_silent_terms() -> None:
     assert (colour.rule, colour.positives, colour.negatives) == ("exclusion", 0, 1)
     silent = stats[("玳瑁", "species")]
     assert silent.fired == 0 and silent.precision is None
+
+
+# --- rule families added for coded language and hard negatives --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "term"),
+    [("chuan shan jia 片 下奶", "穿山甲"), ("Chuan Shanjia scales", "穿山甲"), ("chuanshanjia pian", "穿山甲片")],
+)
+def test_pinyin_of_a_chinese_term_hits_with_or_without_spaces(rules: RuleSet, title: str, term: str) -> None:
+    (hit,) = [e for e in _evaluate(rules, title) if e.rule == "pinyin"]  # the longest term only
+    assert (hit.term, hit.group, hit.kind) == (term, "pangolin", "coded")
+    assert hit.weight == pytest.approx(0.3)  # half the term's confidence, at most 0.3: an unverified tactic
+
+
+@pytest.mark.parametrize("title", ["I bought a long ban", "xiang the ya", "shan jia", "chuanshanjiao"])
+def test_pinyin_needs_whole_adjacent_words_of_a_known_term(rules: RuleSet, title: str) -> None:
+    assert [e for e in _evaluate(rules, title) if e.rule == "pinyin"] == []
+
+
+def test_pinyin_is_excluded_like_any_hit(rules: RuleSet) -> None:
+    evidence = _evaluate(rules, "chuanshanjia plush")
+    assert [e.rule for e in evidence if e.group == "pangolin"] == ["pinyin"]
+    assert best_group(evidence) is None  # "plush" (*) still excludes every group
+
+
+def test_gated_code_needs_its_context(rules: RuleSet) -> None:
+    assert not [e for e in _evaluate(rules, "老白 你好", "好久不见") if e.rule == "context"]
+    (ctx,) = [e for e in _evaluate(rules, "老白 老货", "雕工好 私聊") if e.rule == "context"]
+    assert (ctx.term, ctx.group, ctx.kind, ctx.weight) == ("老白+雕", "ivory", "coded", 0.55)
+    assert group_strengths((ctx,))["ivory"] == pytest.approx(0.55)
+
+
+def test_gated_code_joins_intent_cooccurrence(rules: RuleSet) -> None:
+    evidence = _evaluate(rules, "黑料 杯", "懂行的私聊")
+    cooc = [e for e in evidence if e.rule == "cooccurrence"]
+    assert [(c.group, c.term) for c in cooc] == [("rhino_horn", "黑料+杯+懂行的")]
+
+
+def test_gated_code_is_dropped_when_its_group_is_excluded(rules: RuleSet) -> None:
+    assert not [e for e in _evaluate(rules, "老白 手镯 plush") if e.rule == "context"]
+
+
+@pytest.mark.parametrize(
+    ("title", "term"),
+    [
+        ("牛骨梳子 不是象牙", "象牙"),
+        ("牛骨 手镯 非象牙", "象牙"),
+        ("牛骨有黑点 和象牙很好区分", "象牙"),
+        ("树脂手镯 象牙平替", "象牙"),
+        ("resin bangle, not ivory", "ivory"),
+        ("bone beads - not real ivory", "ivory"),
+        ("an ethical alternative to ivory", "ivory"),
+        ("ivory-free piano keys", "ivory"),
+    ],
+)
+def test_denied_or_compared_hit_is_negated_not_counted(rules: RuleSet, title: str, term: str) -> None:
+    evidence = _evaluate(rules, title)
+    assert ("negated", term, "title") in _summary(evidence)
+    assert not [e for e in evidence if e.rule == "term" and e.term == term]
+    assert "ivory" not in group_strengths(evidence)
+
+
+@pytest.mark.parametrize("title", ["象牙手镯 老货", "无证象牙 摆件", "real ivory netsuke", "ivory carving, not resin"])
+def test_plain_hits_are_not_negated(rules: RuleSet, title: str) -> None:
+    evidence = _evaluate(rules, title)
+    assert not [e for e in evidence if e.rule == "negated"]
+    assert group_strengths(evidence).get("ivory", 0) > 0
+
+
+@pytest.mark.parametrize(("title", "denied"), [("犀角杯 不是水牛角", "水牛角"), ("老象牙 绝非仿品", "仿")])
+def test_denied_exclusion_no_longer_applies(rules: RuleSet, title: str, denied: str) -> None:
+    evidence = _evaluate(rules, title)
+    assert ("denied", denied, "title") in _summary(evidence)
+    assert not [e for e in evidence if e.rule == "exclusion"]
+    group = "rhino_horn" if "犀" in title else "ivory"
+    assert best_group(evidence) == group
+    assert group_strengths(evidence)[group] == group_strengths(evidence, apply_exclusions=False)[group]
+
+
+def test_undenied_exclusion_still_applies(rules: RuleSet) -> None:
+    evidence = _evaluate(rules, "水牛角 梳子 犀角 纹理")
+    assert ("exclusion", "水牛角", "title") in _summary(evidence)
+    assert best_group(evidence) is None
+
+
+def test_rule_families_are_counted_in_term_stats(tmp_path: Path) -> None:
+    from classifier.rule_stats import family_stats, term_stats
+
+    listings = [("老白 手镯", "", 1), ("chuan shan jia pian", "", 1), ("牛骨 不是象牙", "", 0), ("纯棉T恤", "", 0)]
+    lexicon = load_lexicon(FIXTURE)
+    stats = {(s.term, s.rule): s for s in term_stats(lexicon, listings)}
+    assert stats[("老白", "context")].positives == 1
+    assert stats[("穿山甲片", "pinyin")].positives == 1
+    assert stats[("象牙", "negated")].negatives == 1
+    assert stats[("黑料", "context")].fired == 0  # listed although it never fired
+    families = {f.rule: f for f in family_stats(lexicon, listings)}
+    assert (families["context"].fired, families["context"].precision) == (1, 1.0)
+    assert families["negated"].negatives == 1 and families["negated"].coverage == 0.25

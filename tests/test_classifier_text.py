@@ -89,6 +89,11 @@ def test_apply_variants_maps_homophones_but_not_ordinary_words() -> None:
     assert T.apply_variants("穿山夹") == "穿山甲"
     assert T.apply_variants("像牙齿一样白") == "像牙齿一样白"
     assert T.apply_variants("好像牙") == "好像牙"
+    assert T.apply_variants("鹤顶宏 挂件") == "鹤顶红 挂件"
+    assert T.apply_variants("玳冒手镯") == "玳瑁手镯"
+    assert T.apply_variants("羚羊脚 整支") == "羚羊角 整支"
+    assert T.apply_variants("穿山贾片") == "穿山甲片"
+    assert T.apply_variants("熊旦粉") == "熊旦粉"  # curated as a lexicon row of its own
 
 
 def test_collapse_whitespace() -> None:

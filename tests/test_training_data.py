@@ -64,7 +64,7 @@ def test_schema_and_values(rows):
         assert row["label"] in {"0", "1"}, where
         assert row["title"].strip(), f"{where}: empty title"
         assert row["lang"] in {"zh", "zh-Hant", "en", "mixed"}, where
-        assert row["source"].startswith("synthetic:v1:"), where
+        assert row["source"].startswith("synthetic:v2:"), where
         expected_cats = {"plain", "coded"} if row["label"] == "1" else {"hard_negative", "ordinary"}
         assert row["category"] in expected_cats, where
         if row["price"]:
