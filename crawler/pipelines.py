@@ -154,12 +154,15 @@ class StorePipeline:
 
     RETRIES = 3
 
-    def __init__(self, crawler, database_url: str, batch_size: int, spool_dir: Path):
+    def __init__(self, crawler, database_url: str, batch_size: int, spool_dir: Path, flush_seconds: float = 5.0):
         self.crawler = crawler
         self.database_url = database_url
         self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
         self.spool_dir = spool_dir
         self.buffer: list[ListingItem] = []
+        self.last_flush = time.monotonic()
+        self.pages_journaled = 0
         self.engine = None
         self.run_id: int | None = None
         self.marketplace_id: int | None = None
@@ -170,7 +173,8 @@ class StorePipeline:
         config = Settings.from_env()
         url = crawler.settings.get("WILDWATCH_DATABASE_URL") or config.database_url
         batch = crawler.settings.getint("WILDWATCH_STORE_BATCH_SIZE", 100)
-        pipeline = cls(crawler, url, batch, config.data_dir / "spool")
+        flush_seconds = crawler.settings.getfloat("WILDWATCH_STORE_FLUSH_SECONDS", 5.0)
+        pipeline = cls(crawler, url, batch, config.data_dir / "spool", flush_seconds)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -185,17 +189,37 @@ class StorePipeline:
         spider = self.crawler.spider
         upgrade(self.database_url)
         self.engine = make_engine(self.database_url)
+        from store.models import CrawlRun
+
+        resume = getattr(spider, "resume", None)
+        journal = getattr(spider, "journal", None)
         with session_scope(self.engine) as session:
             marketplace = repository.get_or_create_marketplace(session, spider.site.name, spider.site.base_url)
-            run = repository.start_run(session, marketplace,
-                                       nightly_id=self.crawler.settings.get("WILDWATCH_NIGHTLY_ID") or None)
+            old = session.get(CrawlRun, resume.run_id) if resume else None
+            if old is not None and old.status == "running" and old.marketplace_id == marketplace.id:
+                run = old
+                logger.info("resuming crawl run %s of %s: %d listings already stored", run.id, spider.site.name,
+                            len(resume.stored))
+            else:
+                if old is not None and old.status == "running":
+                    repository.finish_run(session, old, "failed", dict(old.stats or {}),
+                                          error="the crawl was killed and not resumed in time")
+                spider.resume = None
+                run = repository.start_run(session, marketplace,
+                                           nightly_id=self.crawler.settings.get("WILDWATCH_NIGHTLY_ID") or None)
             session.flush()
             self.marketplace_id, self.run_id = marketplace.id, run.id
+        if journal is not None:
+            if spider.resume is not None:
+                journal.reopen()
+                self.stats.set_value(f"{STAT}resumed_run", True)
+            else:
+                journal.begin(self.run_id)
         self.stats.set_value(f"{STAT}run_id", self.run_id)
 
     def process_item(self, item: ListingItem) -> ListingItem:
         self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size:
+        if len(self.buffer) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
             self.flush()
         return item
 
@@ -203,9 +227,11 @@ class StorePipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        self.last_flush = time.monotonic()
         for attempt in range(1, self.RETRIES + 1):
             try:
                 self._write(batch)
+                self._journal(batch)
                 return
             except Exception as exc:  # connection loss, lock timeouts: retry, then spool
                 logger.warning("storing %d listings failed (attempt %d/%d): %s", len(batch), attempt,
@@ -244,6 +270,15 @@ class StorePipeline:
         if errors:
             self.stats.inc_value(f"{STAT}store_errors", len(errors))
 
+    def _journal(self, batch: list[ListingItem]) -> None:
+        """Tell the resume journal which listings are now safely in the database."""
+        journal = getattr(self.crawler.spider, "journal", None)
+        if journal is None:
+            return
+        pages = int(self.stats.get_value("response_received_count", 0) or 0)
+        journal.record_stored([(item.url, item.listing_id) for item in batch], pages - self.pages_journaled)
+        self.pages_journaled = pages
+
     def _model_metadata(self, version: str) -> dict:
         for pipeline in self.crawler.engine.scraper.itemproc.middlewares if self.crawler.engine else ():
             scorer = getattr(pipeline, "scorer", None)
@@ -276,17 +311,32 @@ class StorePipeline:
         stats = self.stats.get_stats()
         complete = reason == "finished" and not stats.get(f"{STAT}index_errors") \
             and not stats.get(f"{STAT}listings_spooled")
+        if reason == "closespider_pagecount":
+            logger.warning("%s: page budget of %s pages reached; the crawl is partial and no listing is marked gone",
+                           spider.name, self.crawler.settings.get("CLOSESPIDER_PAGECOUNT"))
+        journal = getattr(spider, "journal", None)
+        if journal is not None:
+            # Stopped by a signal (Ctrl-C, SIGTERM): keep the journal, so the next start resumes.
+            journal.close() if reason == "shutdown" else journal.finish()
         try:
             with session_scope(self.engine) as session:
                 run = session.get(CrawlRun, self.run_id)
                 marketplace = session.get(Marketplace, self.marketplace_id)
+                if reason == "shutdown" and journal is not None:
+                    # Interrupted (Ctrl-C, SIGTERM): the run stays open and the next start resumes it.
+                    run.stats = crawl_summary(self.stats.get_stats())
+                    run.error = "interrupted; the next crawl of this site resumes this run"
+                    logger.warning("%s: crawl interrupted; run %s resumes on the next start", spider.name, run.id)
+                    return
                 if complete:
                     gone = repository.mark_gone(session, run, marketplace, spider.live_listing_ids())
                     self.stats.set_value(f"{STAT}listings_gone", gone)
                 run_stats = crawl_summary(self.stats.get_stats())
-                status = "succeeded" if complete else ("partial" if reason == "finished" else "failed")
+                budget = reason == "closespider_pagecount"
+                status = "succeeded" if complete else ("partial" if reason == "finished" or budget else "failed")
                 problem = None if complete else (
-                    f"crawl ended: {reason}" if reason != "finished"
+                    "page budget reached; gone listings not marked" if budget
+                    else f"crawl ended: {reason}" if reason != "finished"
                     else "some result pages or database writes failed; gone listings not marked")
                 repository.finish_run(session, run, status, run_stats, error=problem)
         except Exception:
@@ -313,7 +363,7 @@ def crawl_summary(stats: dict) -> dict:
         "rendered_pages": get("rendered_pages"),
         "index_pages": get("index_pages"),
         "listing_pages": get("listing_pages"),
-        "listings": get("listings_extracted"),
+        "listings": get("listings_extracted") + get("listings_resumed"),
         "stored": get("listings_stored"),
         "spooled": get("listings_spooled"),
         "flagged": get("listings_flagged"),
@@ -324,8 +374,15 @@ def crawl_summary(stats: dict) -> dict:
         "download_errors": get("download_errors"),
         "dropped": dropped,
         "store_errors": get("store_errors"),
+        "resumed": get("listings_resumed"),
+        "not_modified": int(stats.get("httpcache/revalidate", 0) or 0),
+        "render_retries": get("render_retries"),
+        "search_queries": get("search_queries"),
+        "missing_description": get("missing/description"),
         "retries": int(stats.get("retry/count", 0) or 0),
+        "backoffs": get("backoffs"),
         "robots_forbidden": int(stats.get("robotstxt/forbidden", 0) or 0),
         "finish_reason": stats.get("finish_reason", ""),
         "seconds": round(seconds, 2) if seconds is not None else None,
+        "monitors": dict(stats.get(STAT + "monitors") or {}),
     }

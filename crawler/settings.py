@@ -63,11 +63,40 @@ ITEM_PIPELINES = {
 # Listings written to the database per transaction.
 WILDWATCH_STORE_BATCH_SIZE = 100
 
+# Crawl health: Spidermon runs crawler.monitors.CrawlHealthSuite when every crawl closes
+# (minimum listings, missing required fields, errors, finish reason; limits per site config).
 EXTENSIONS = {
-    "crawler.extensions.CrawlHealth": 500,
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
-# The health check flags a marketplace that yields fewer listings than this.
-WILDWATCH_MIN_LISTINGS = 1
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.CrawlHealthSuite"]
+
+DOWNLOADER_MIDDLEWARES = {
+    # robots.txt obeyed, with one INFO line per refused URL.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.LoggingRobotsTxtMiddleware": 100,
+    # Retries of 429/5xx slow the whole site down (Retry-After, else exponential backoff).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Conditional requests (below), without serving stored pages when the site is down.
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "crawler.middlewares.RevalidatingCacheMiddleware": 900,
+}
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+
+# Conditional requests: pages with an ETag or Last-Modified are kept (per site, under the state
+# directory set by wildwatch.crawl) and revalidated on the next crawl; unchanged pages cost a 304.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "crawler.middlewares.RevalidatePolicy"
+HTTPCACHE_STORAGE = "crawler.middlewares.SiteCacheStorage"
+HTTPCACHE_EXPIRATION_SECS = 0
+HTTPCACHE_GZIP = True
+
+# A killed crawl resumes from its journal (crawler.resume) when restarted within this many hours.
+WILDWATCH_RESUME_MAX_AGE_HOURS = 24
+# Stored listings are also flushed at least this often, so a killed crawl loses little work.
+WILDWATCH_STORE_FLUSH_SECONDS = 5.0
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

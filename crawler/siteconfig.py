@@ -118,6 +118,60 @@ class Politeness(_Strict):
     max_pages: int = Field(default=0, ge=0, description="stop after this many responses (0 = no limit)")
 
 
+class Search(_Strict):
+    """Search-seeded crawling: the site's search URL queried with lexicon terms, a few each night."""
+
+    url_template: str = Field(description="search URL with {query} (and optionally {page}), relative or absolute")
+    encoding: str = Field(default="utf-8", description="how the query is percent-encoded (gbk on many Chinese sites)")
+    groups: list[str] = Field(default_factory=list, description="lexicon groups to draw terms from (all when empty)")
+    kinds: list[Literal["species", "product", "coded"]] = Field(
+        default_factory=lambda: ["product", "species", "coded"], description="lexicon term kinds to search for")
+    terms_per_night: int = Field(default=20, ge=1, le=10_000, description="cap on queries per night")
+    max_pages_per_query: int = Field(default=3, ge=1, le=100, description="result pages followed per query")
+
+    @field_validator("url_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if "{query}" not in value:
+            raise ValueError("needs a {query} placeholder, e.g. /search?q={query}")
+        try:
+            value.format(query="x", page=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"placeholders other than {{query}} and {{page}} are not allowed: {exc}") from None
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+
+class Discover(_Strict):
+    """Crawling a site with no selectors at all: listings found by URL shape and page structure."""
+
+    enabled: bool = False
+    render: Literal["auto", "always", "never"] = Field(
+        default="auto", description="auto: render a page in Chromium when its raw HTML is an empty JavaScript shell")
+    max_depth: int = Field(default=3, ge=0, le=20, description="link hops from the start pages (pagination is free)")
+    max_pages_per_chain: int = Field(default=200, ge=1, le=10_000, description="next-page links followed in a row")
+
+
+class Monitoring(_Strict):
+    """Crawl-health limits checked by the Spidermon monitors at the end of every crawl."""
+
+    min_listings: int = Field(default=1, ge=0, description="fewer listings than this fails the crawl's health")
+    max_missing_share: float = Field(default=0.2, ge=0, le=1,
+                                     description="share of detail pages without title or description allowed")
+    max_error_share: float = Field(default=0.1, ge=0, le=1, description="errors per page fetched allowed")
+    max_errors: int = Field(default=50, ge=0, description="errors allowed regardless of share")
+
+
 class FieldRule(_Strict):
     """A selector plus an optional regex whose first group (or group `value`) is kept."""
 
@@ -151,6 +205,9 @@ class SiteConfig(_Strict):
     fields: dict[str, FieldRule] = Field(default_factory=dict, description="field -> selector (or selector + regex)")
     javascript: JavaScript = Field(default_factory=JavaScript)
     politeness: Politeness = Field(default_factory=Politeness)
+    search: Search | None = Field(default=None, description="search URL template queried with lexicon terms")
+    discover: Discover = Field(default_factory=Discover)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
     currency: str | None = Field(default=None, description="currency assumed when a price names none")
     source_path: str | None = Field(default=None, exclude=True)
 
@@ -189,6 +246,12 @@ class SiteConfig(_Strict):
         for url in self.start_urls:
             _http_url(urljoin(self.base_url, url))
         return self
+
+    def needs_browser_at_all(self) -> bool:
+        """Whether any page of this site may go through Chromium."""
+        if self.discover.enabled:
+            return self.discover.render != "never"
+        return self.javascript.mode != "none"
 
     def absolute_start_urls(self) -> list[str]:
         return [urljoin(self.base_url, url) for url in self.start_urls]
@@ -291,3 +354,37 @@ def resolve_site(spec: str, sites_dir: Path) -> SiteConfig:
             return load_site_config(path)
     known = ", ".join(p.stem for p in site_files(sites_dir)) or "none"
     raise SiteConfigError(f"no site named {spec!r} in {sites_dir} (known: {known})")
+
+
+def site_name_for(url: str) -> str:
+    """A marketplace name for a site known only by its URL: shop.example.com:8080 -> shop-example-com-8080."""
+    parts = urlparse(url)
+    name = re.sub(r"[^a-z0-9]+", "-", (parts.hostname or "").lower()).strip("-") or "site"
+    if parts.port and parts.port not in (80, 443):
+        name += f"-{parts.port}"
+    return name[:64].rstrip("-_")
+
+
+def discovery_site(url: str, *, name: str | None = None, render: str = "auto", max_pages: int = 2000,
+                   max_depth: int = 3, obey_robots: bool = True, delay: float = 0.5) -> SiteConfig:
+    """A config for a site never seen before (`wildwatch crawl --url`): no selectors, listings found
+    by URL shape and page structure, same host only, bounded by depth and page budget."""
+    try:
+        _http_url(url)
+    except ValueError as exc:
+        raise SiteConfigError(f"--url: {exc}") from None
+    parts = urlparse(url)
+    base = f"{parts.scheme}://{parts.netloc}"
+    data = {
+        "name": name or site_name_for(url),
+        "description": f"discovered from {url} (no site config)",
+        "base_url": base,
+        "start_urls": [url],
+        "discover": {"enabled": True, "render": render, "max_depth": max_depth},
+        "politeness": {"max_pages": max_pages, "obey_robots": obey_robots, "concurrency": 4,
+                       "download_delay": delay, "autothrottle": delay > 0},
+    }
+    try:
+        return SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        raise SiteConfigError(f"--url {url}: {format_validation_error(exc)}") from None

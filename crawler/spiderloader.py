@@ -29,7 +29,7 @@ def spider_settings(site: SiteConfig) -> dict:
     }
     if politeness.max_pages:
         settings["CLOSESPIDER_PAGECOUNT"] = politeness.max_pages
-    if site.javascript.mode != "none":
+    if site.needs_browser_at_all():
         try:
             settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = launch_options(Settings.from_env().chromium_path)
         except BrowserNotFoundError as exc:

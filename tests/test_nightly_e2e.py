@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select
 
 from conftest import run_cli, wildwatch_env
 from crawler.browser import BrowserNotFoundError, resolve_chromium
-from store.models import CrawlRun, Listing, ListingSnapshot, Score
+from store.models import CrawlRun, Listing, ListingSnapshot, Marketplace, Score
 from wildwatch.config import DEMO_CATALOG, SITES_DIR
 from wildwatch.demo.catalog import live_listings, load_catalog
 
@@ -27,9 +27,10 @@ def two_nights(tmp_path_factory, trained_models_dir):
     """Run `wildwatch nightly --demo` for night 1 and night 2 against one SQLite database."""
     _browser_or_skip()
     data_dir = tmp_path_factory.mktemp("data")
-    # The demo site plus a broken config file: the broken one is reported and skipped.
+    # The two demo shops plus a broken config file: the broken one is reported and skipped.
     sites_dir = tmp_path_factory.mktemp("sites")
     shutil.copy(SITES_DIR / "demo.yaml", sites_dir / "demo.yaml")
+    shutil.copy(SITES_DIR / "demo-oldstreet.yaml", sites_dir / "demo-oldstreet.yaml")
     (sites_dir / "broken.yaml").write_text("name: broken\nbase_url: ftp://x\nstart_urls: [/]\n", encoding="utf-8")
     env = wildwatch_env(data_dir, trained_models_dir, WILDWATCH_SITES_DIR=str(sites_dir))
     first = run_cli(["nightly", "--demo"], env, timeout=600)
@@ -53,16 +54,25 @@ def test_first_night_crawls_scores_stores_and_exports(two_nights, report):
     assert "broken.yaml" in result.stderr and "base_url" in result.stderr  # reported, and the night went on
 
     with two_nights["engine"].connect() as conn:
-        run = conn.execute(select(CrawlRun).order_by(CrawlRun.id).limit(1)).one()
+        run = conn.execute(select(CrawlRun).join(Marketplace).where(Marketplace.name == "demo")
+                           .order_by(CrawlRun.id).limit(1)).one()
         assert run.status == "succeeded", run.stats
         assert run.stats["listings"] == len(live)
         assert run.stats["rendered_pages"] == sum(1 for e in live.values() if e.style == "js")
         assert run.stats["errors"] == 0, run.stats
         assert run.stats["robots_forbidden"] == 0  # cart links are never even requested
+        assert all(result["ok"] for result in run.stats["monitors"].values()), run.stats["monitors"]
+        assert set(run.stats["monitors"]) == {"listings", "required fields", "errors", "finish reason"}
+        second_shop = conn.execute(select(CrawlRun).join(Marketplace).where(Marketplace.name == "demo-oldstreet")
+                                   .order_by(CrawlRun.id).limit(1)).one()
+        assert second_shop.status == "succeeded" and second_shop.stats["listings"] == 64, second_shop.stats
+        assert second_shop.stats["search_queries"] == 8
 
     exports = sorted((two_nights["data_dir"] / "exports").glob("flagged-*.csv"))
     assert len(exports) == 1
     flagged = pd.read_csv(exports[0], dtype=str, encoding="utf-8-sig")
+    assert set(flagged["marketplace"]) == {"demo", "demo-oldstreet"}
+    flagged = flagged[flagged["marketplace"] == "demo"]
     flagged_ids = set(flagged["listing_id"])
     suspicious = {i for i, e in live.items() if e.label == 1}
     js_suspicious = {i for i in suspicious if live[i].style == "js"}
@@ -78,28 +88,38 @@ def test_first_night_crawls_scores_stores_and_exports(two_nights, report):
     assert row["title"] == live[row["listing_id"]].title  # text read from the rendered DOM
 
 
-def test_second_night_updates_without_duplicates_and_marks_gone(two_nights):
+def test_second_night_updates_without_duplicates_and_marks_gone(two_nights, report):
     result = two_nights["second"]
     assert result.returncode == 0, _explain(result)
     catalog = load_catalog(DEMO_CATALOG)
     night1 = {e.id for e in live_listings(catalog, 1)}
     night2 = {e.id for e in live_listings(catalog, 2)}
     with two_nights["engine"].connect() as conn:
-        total = conn.scalar(select(func.count(Listing.id)))
-        distinct = conn.scalar(select(func.count(func.distinct(Listing.external_id))))
+        demo_id = conn.scalar(select(Marketplace.id).where(Marketplace.name == "demo"))
+        in_demo = Listing.marketplace_id == demo_id
+        total = conn.scalar(select(func.count(Listing.id)).where(in_demo))
+        distinct = conn.scalar(select(func.count(func.distinct(Listing.external_id))).where(in_demo))
         assert total == distinct == len(night1 | night2)
-        gone = set(conn.scalars(select(Listing.external_id).where(Listing.gone_at.is_not(None))))
+        gone = set(conn.scalars(select(Listing.external_id).where(in_demo, Listing.gone_at.is_not(None))))
         assert gone == night1 - night2
-        runs = conn.execute(select(CrawlRun).order_by(CrawlRun.id)).all()
+        runs = conn.execute(select(CrawlRun).where(CrawlRun.marketplace_id == demo_id).order_by(CrawlRun.id)).all()
         assert [r.status for r in runs] == ["succeeded", "succeeded"]
         assert runs[1].stats["gone"] == len(night1 - night2)
-        kept = conn.execute(select(Listing).where(Listing.external_id.in_(night1 & night2)).limit(5)).all()
+        kept = conn.execute(select(Listing).where(in_demo, Listing.external_id.in_(night1 & night2)).limit(5)).all()
         for listing in kept:
             assert listing.first_run_id == runs[0].id and listing.last_run_id == runs[1].id
             assert listing.first_seen_at <= listing.last_seen_at
         # Unchanged content: one snapshot per listing; every listing scored on each night it was seen.
-        assert conn.scalar(select(func.count(ListingSnapshot.id))) == len(night1 | night2)
-        assert conn.scalar(select(func.count(Score.id))) == len(night1) + len(night2)
+        demo_rows = select(Listing.id).where(in_demo)
+        assert conn.scalar(select(func.count(ListingSnapshot.id)).where(ListingSnapshot.listing_id.in_(demo_rows))) \
+            == len(night1 | night2)
+        assert conn.scalar(select(func.count(Score.id)).where(Score.listing_id.in_(demo_rows))) \
+            == len(night1) + len(night2)
+        # Night 2 revalidated the pages it had kept: unchanged ones came back 304 Not Modified. (Pages whose
+        # related-items box or result list changed with the night's new and gone listings came back in full.)
+        assert runs[0].stats["not_modified"] == 0 and runs[1].stats["not_modified"] > 50, runs[1].stats
+        report(f"[demo night 2] {runs[1].stats['not_modified']} of {runs[1].stats['pages']} pages answered "
+               f"304 Not Modified ({runs[1].stats['rendered_pages']} rendered pages are never cached)")
     xlsx = sorted((two_nights["data_dir"] / "exports").glob("flagged-*.xlsx"))
     assert len(xlsx) == 1
     frame = pd.read_excel(xlsx[0])
@@ -120,7 +140,9 @@ def test_export_command_filters_and_formats(two_nights, tmp_path):
     assert result.returncode == 0, _explain(result)
     catalog = load_catalog(DEMO_CATALOG)
     all_ids = {e.id for e in live_listings(catalog, 1)} | {e.id for e in live_listings(catalog, 2)}
-    assert set(pd.read_csv(everything, dtype=str, encoding="utf-8-sig")["listing_id"]) == all_ids
+    exported = pd.read_csv(everything, dtype=str, encoding="utf-8-sig")
+    assert set(exported[exported["marketplace"] == "demo"]["listing_id"]) == all_ids
+    assert len(exported[exported["marketplace"] == "demo-oldstreet"]) == 64
 
     nobody = tmp_path / "none.csv"
     result = run_cli(["export", "-o", str(nobody), "--marketplace", "no-such-market"], env)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from crawler.browser import resolve_chromium
+from crawler.resume import CrawlJournal
 from crawler.siteconfig import SiteConfig
 from wildwatch.config import Settings
 
@@ -28,6 +29,15 @@ class CrawlOutcome:
     health_problems: list[str] = field(default_factory=list)
     error: str | None = None
 
+    @property
+    def monitors(self) -> dict:
+        """Spidermon monitor outcomes: name -> {"ok": bool, "message": str}."""
+        return dict(self.summary.get("monitors") or {})
+
+    @property
+    def monitors_failed(self) -> list[str]:
+        return [f"{name}: {result.get('message')}" for name, result in self.monitors.items() if not result.get("ok")]
+
 
 def scrapy_settings(config: Settings, *, log_file: Path | None = None, log_level: str = "INFO",
                     nightly_id: str | None = None, extra: dict | None = None):
@@ -39,6 +49,9 @@ def scrapy_settings(config: Settings, *, log_file: Path | None = None, log_level
     settings.set("WILDWATCH_DATABASE_URL", config.database_url, priority="cmdline")
     settings.set("WILDWATCH_MODELS_DIR", str(config.models_dir), priority="cmdline")
     settings.set("WILDWATCH_SITES_DIR", str(config.sites_dir), priority="cmdline")
+    # Per-site crawl state: the resume journal and the HTTP cache used for conditional requests.
+    settings.set("WILDWATCH_STATE_DIR", str(config.state_dir), priority="cmdline")
+    settings.set("HTTPCACHE_DIR", str(config.state_dir / "httpcache"), priority="cmdline")
     if config.threshold is not None:
         settings.set("WILDWATCH_THRESHOLD", config.threshold, priority="cmdline")
     if nightly_id:
@@ -55,7 +68,7 @@ def scrapy_settings(config: Settings, *, log_file: Path | None = None, log_level
 
 def check_browser(sites: list[SiteConfig], config: Settings) -> None:
     """Fail before crawling when a site needs JavaScript and no Chromium is available."""
-    if any(site.javascript.mode != "none" for site in sites):
+    if any(site.needs_browser_at_all() for site in sites):
         resolve_chromium(config.chromium_path)
 
 
@@ -68,6 +81,7 @@ def run_crawls(
     nightly_id: str | None = None,
     on_item: Callable[[str], None] | None = None,
     extra_settings: dict | None = None,
+    night: int | None = None,
 ) -> list[CrawlOutcome]:
     """Crawl every site (concurrently, in this process) and return one outcome per site."""
     from scrapy import signals
@@ -79,10 +93,19 @@ def run_crawls(
     settings = scrapy_settings(config, log_file=log_file, log_level=log_level, nightly_id=nightly_id,
                                extra=extra_settings)
     settings.set("LOG_INSTALL_ROOT_HANDLER", log_file is not None, priority="cmdline")
+    if night is not None:
+        settings.set("WILDWATCH_NIGHT_INDEX", night, priority="cmdline")  # which search terms rotate in
     process = CrawlerProcess(settings)
     crawlers = []
     for site in sites:
-        crawler = process.create_crawler(spider_class_for(site))
+        spider_class = spider_class_for(site)
+        budget = site.politeness.max_pages
+        resumed = CrawlJournal(config.state_dir, site.name).load() if budget else None
+        if resumed is not None and resumed.pages:
+            # The page budget is per night: pages fetched before the crawl was killed count too.
+            spider_class.custom_settings = {**spider_class.custom_settings,
+                                            "CLOSESPIDER_PAGECOUNT": max(1, budget - resumed.pages)}
+        crawler = process.create_crawler(spider_class)
         if on_item is not None:
             crawler.signals.connect(lambda item, response, spider, _name=site.name: on_item(_name),
                                     signal=signals.item_scraped)

@@ -40,6 +40,11 @@ class NightlyReport:
         return totals
 
     @property
+    def monitor_failures(self) -> list[str]:
+        """One line per failed crawl-health monitor: "site: monitor: reason"."""
+        return [f"{o.site}: {problem}" for o in self.outcomes for problem in o.monitors_failed]
+
+    @property
     def ok(self) -> bool:
         """At least one site crawled and nothing was spooled for lack of a database."""
         return any(o.run_id for o in self.outcomes) and not any(o.summary.get("spooled") for o in self.outcomes)
@@ -108,13 +113,12 @@ def run_nightly(
     with ExitStack() as stack:
         night = None
         if demo:
-            from wildwatch.demo.server import DemoMarketplace
+            from wildwatch.demo.sites import serve_demo_sites
 
             night = demo_night or previous_demo_nights(config.database_url) + 1
-            server = stack.enter_context(DemoMarketplace(night=night))
-            sites = [site.with_base_url(server.base_url) for site in sites]
+            sites = serve_demo_sites(stack, sites, night)
         outcomes = run_crawls(sites, config, log_file=log_file, log_level=log_level, nightly_id=nightly_id,
-                              on_item=on_item)
+                              on_item=on_item, night=night)
 
     run_ids = [o.run_id for o in outcomes if o.run_id]
     path, rows = None, 0

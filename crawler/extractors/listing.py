@@ -77,8 +77,13 @@ def listing_id_from_url(url: str, site: SiteConfig | None) -> str | None:
 
 
 def fallback_listing_id(url: str) -> str:
-    """A stable id for sites that show none: a hash of the URL without query or fragment."""
-    canonical = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    """A stable id for sites that show none: a hash of the URL without fragment and tracking
+    parameters (utm_*, ref, spm ...), keeping the query that names the page (detail.php?id=7)."""
+    from crawler.extractors.discovery import canonical_url
+
+    canonical = canonical_url(url)
+    parts = canonical.split("?", 1)
+    canonical = parts[0].rstrip("/") + ("?" + parts[1] if len(parts) > 1 and parts[1] else "")
     return "url-" + hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:16]
 
 

@@ -1,10 +1,16 @@
 """The one generic marketplace spider. It only decides which URLs to visit;
 turning a page into a listing is `crawler.extractors.listing.extract_listing`.
+
+Three ways in, combinable: the site config's start pages and link selectors, search pages
+(the site's search URL queried with lexicon terms, `crawler.search`), and discovery mode for a
+site with no config at all (`crawler.extractors.discovery` tells listing links, next pages and
+JavaScript shells apart; `wildwatch crawl --url`).
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, AsyncIterator, Iterable
 
 import scrapy
@@ -14,16 +20,41 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
 
 from crawler.browser import BrowserNotFoundError
-from crawler.extractors.listing import ExtractionError, apply_rule, extract_listing, listing_id_from_url
+from crawler.extractors.discovery import (
+    classify_links, content_listing_links, looks_like_js_shell, looks_like_listing_url,
+)
+from crawler.extractors.listing import Extraction, ExtractionError, apply_rule, extract_listing, listing_id_from_url
 from crawler.extractors.price import parse_price
 from crawler.items import ListingItem
+from crawler.resume import CrawlJournal, ResumeState, page_key
 from crawler.siteconfig import FieldRule, SiteConfig
 
 STAT = "wildwatch/"
+REQUIRED_FIELDS = ("title", "description")
+
+# Waits, inside the browser, until a client-rendered page has settled: its mount point filled,
+# a heading or Product data present (or plenty of text), and the text unchanged for 400 ms.
+SETTLE_JS = """(timeoutMs) => new Promise((resolve) => {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1, stableSince = Date.now();
+  const mount = ["app", "root", "__next", "__nuxt"].map((id) => document.getElementById(id)).find(Boolean);
+  const tick = () => {
+    const text = document.body ? document.body.innerText : "";
+    if (text.length !== last) { last = text.length; stableSince = Date.now(); }
+    const mounted = !mount || mount.innerText.trim().length > 40 ||
+      mount.querySelector("h1, [itemprop], script[type='application/ld+json']");
+    const h1 = document.querySelector("h1");
+    const ready = mounted && ((h1 && h1.textContent.trim()) ||
+      document.querySelector("script[type='application/ld+json']") || text.length > 400);
+    if ((ready && Date.now() - stableSince >= 400) || Date.now() > deadline) { resolve(text.length); return; }
+    setTimeout(tick, 100);
+  };
+  tick();
+})"""
 
 
 class MarketplaceSpider(scrapy.Spider):
-    """Walks hub and result pages of one configured marketplace and extracts each detail page.
+    """Walks hub, search and result pages of one marketplace and extracts each detail page.
 
     Subclasses bound to a site config are made by `crawler.spiderloader`; the
     `base_url` argument points the same config at another host (the demo site).
@@ -44,27 +75,84 @@ class MarketplaceSpider(scrapy.Spider):
         self.discovered_ids: set[str] = set()
         self.gone_ids: set[str] = set()
         self.seen_pages: set[str] = set()
+        # Resuming a killed crawl (crawler.resume): set up in from_crawler, confirmed by the store pipeline.
+        self.journal: CrawlJournal | None = None
+        self.resume: ResumeState | None = None
+        self.search_terms: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         problem = crawler.settings.get("WILDWATCH_BROWSER_ERROR")
         if problem:
             raise BrowserNotFoundError(problem)
-        return super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        state_dir = crawler.settings.get("WILDWATCH_STATE_DIR")
+        if state_dir:
+            max_age = timedelta(hours=crawler.settings.getfloat("WILDWATCH_RESUME_MAX_AGE_HOURS", 24))
+            spider.journal = CrawlJournal(Path(state_dir), spider.site.name, max_age=max_age)
+            spider.resume = spider.journal.load()
+        return spider
 
     # ---- requests -------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        discover = self.site.discover.enabled
         for url in self.site.absolute_start_urls():
-            yield self._request(url, self.parse_index)
+            if discover:
+                yield self._request(url, self.parse_page, hops=0, chain=0)
+            else:
+                yield self._request(url, self.parse_index)
+        for request in self._search_requests():
+            yield request
 
-    def _request(self, url: str, callback, **meta: Any) -> scrapy.Request:
-        js = self.site.javascript
-        if js.needs_browser(url):
+    def _search_requests(self) -> list[scrapy.Request]:
+        search = self.site.search
+        if search is None or not self.crawler:
+            return []
+        from classifier.lexicon import LexiconError, load_lexicon
+        from crawler.search import night_index, search_url, tonight_queries
+
+        settings = self.crawler.settings
+        try:
+            lexicon = load_lexicon(settings.get("WILDWATCH_LEXICON_DIR")) if settings.get("WILDWATCH_LEXICON_DIR") \
+                else load_lexicon()
+        except LexiconError as exc:
+            self.logger.error("search-seeded crawl skipped: %s", exc)
+            self._count("search_errors")
+            return []
+        night = night_index(settings.get("WILDWATCH_NIGHT_INDEX"))
+        self.search_terms = tonight_queries(search, lexicon, night)
+        self.logger.info("searching %s for %d lexicon terms tonight (rotation %d): %s", self.site.name,
+                         len(self.search_terms), night, ", ".join(self.search_terms[:20]))
+        callback = self.parse_page if self.site.discover.enabled else self.parse_index
+        requests = []
+        for term in self.search_terms:
+            self._count("search_queries")
+            url = search_url(search, self.site.base_url, term)
+            requests.append(self._request(url, callback, search_term=term, search_page=1, hops=1, chain=0))
+        return requests
+
+    def _request(self, url: str, callback, *, render: bool | None = None, **meta: Any) -> scrapy.Request:
+        if render is None:
+            render = self._wants_browser(url)
+        if render:
             meta["playwright"] = True
-            if js.wait_for:
+            meta["dont_cache"] = True  # the browser fetches the page itself; no conditional headers
+            js = self.site.javascript
+            if self.site.discover.enabled or not js.wait_for:
+                meta["playwright_page_methods"] = [PageMethod("evaluate", SETTLE_JS, js.timeout_ms)]
+            else:
                 meta["playwright_page_methods"] = [PageMethod("wait_for_selector", js.wait_for, timeout=js.timeout_ms)]
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
+        priority = {self.parse_listing: 10}.get(callback, 0)
+        if callback == self.parse_page and meta.get("listing_hint"):
+            priority = 10
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, priority=priority,
+                              dont_filter=bool(meta.pop("refetch", False)))
+
+    def _wants_browser(self, url: str) -> bool:
+        if self.site.discover.enabled:
+            return self.site.discover.render == "always"
+        return self.site.javascript.needs_browser(url)
 
     def _allowed(self, url: str) -> bool:
         return url.startswith(("http://", "https://")) and not any(p.search(url) for p in self._deny)
@@ -78,10 +166,23 @@ class MarketplaceSpider(scrapy.Spider):
                     links.append(url)
         return links
 
-    # ---- callbacks ------------------------------------------------------------------------
+    def _already_stored(self, url: str) -> str | None:
+        """The listing id when a resumed crawl stored this detail page before it was killed."""
+        if self.resume is None:
+            return None
+        key = page_key(url)
+        listing_id = self.resume.stored.get(key)
+        if listing_id is not None:
+            self.discovered_ids.add(listing_id)
+            if key not in self.seen_pages:
+                self.seen_pages.add(key)
+                self._count("listings_resumed")
+        return listing_id
+
+    # ---- callbacks: configured sites ------------------------------------------------------
 
     def parse_index(self, response: Response):
-        """A hub or result page: follow hubs and next pages, request every listing."""
+        """A hub, search or result page: follow hubs and next pages, request every listing."""
         if not _is_text(response):
             self._count("pages_skipped/not_html")
             return
@@ -91,9 +192,27 @@ class MarketplaceSpider(scrapy.Spider):
             listing_id = listing_id_from_url(url, self.site)
             if listing_id:
                 self.discovered_ids.add(listing_id)
+            if self._already_stored(url) is not None:
+                continue
             yield self._request(url, self.parse_listing, listing_id=listing_id)
-        for url in self._links(response, [*self.site.links.follow, *self.site.links.next_page]):
-            yield self._request(url, self.parse_index)
+        next_meta = self._next_search_meta(response)
+        if next_meta is None:
+            return
+        follow = self.site.links.next_page if response.meta.get("search_term") else \
+            [*self.site.links.follow, *self.site.links.next_page]
+        for url in self._links(response, follow):
+            yield self._request(url, self.parse_index, **next_meta)
+
+    def _next_search_meta(self, response: Response) -> dict | None:
+        """Meta for pages after this one; None when a search has used its page allowance."""
+        term = response.meta.get("search_term")
+        if not term:
+            return {"hops": response.meta.get("hops", 0), "chain": response.meta.get("chain", 0) + 1}
+        page = response.meta.get("search_page", 1)
+        if self.site.search and page >= self.site.search.max_pages_per_query:
+            return None
+        return {"search_term": term, "search_page": page + 1, "hops": response.meta.get("hops", 1),
+                "chain": response.meta.get("chain", 0) + 1}
 
     def parse_listing(self, response: Response):
         """A detail page: one listing, or a counted, logged error that never stops the crawl."""
@@ -108,12 +227,100 @@ class MarketplaceSpider(scrapy.Spider):
             extraction = extract_listing(response.text, response.url, self.site)
         except ExtractionError as exc:
             self._count("extraction_errors")
+            self._count("missing/title")
             self.logger.warning("no listing extracted from %s: %s", response.url, exc)
             return None
+        return self._item(response, extraction)
+
+    # ---- callbacks: discovery mode (no config) ----------------------------------------------
+
+    def parse_page(self, response: Response):
+        """Any page of a site with no config: maybe a listing, maybe an index; its links are classified."""
+        if not _is_text(response):
+            self._count("pages_skipped/not_html")
+            return
+        rendered = bool(response.meta.get("playwright"))
+        hinted = bool(response.meta.get("listing_hint"))
+        self._count_rendered(response)
+        can_render = self.site.discover.render == "auto" and not rendered
+        if can_render and looks_like_js_shell(response):
+            self._count("render_retries")
+            self.logger.info("rendering %s in Chromium: its HTML is an empty JavaScript shell", response.url)
+            yield self._rerender(response)
+            return
+
+        extraction = self._listing_extraction(response, hinted)
+        if extraction is not None:
+            self._count("listing_pages")
+            yield self._item(response, extraction)
+        elif hinted and can_render and response.xpath("//script") \
+                and content_listing_links(response, response.url, self.site.base_url) < 4:
+            # Linked like a listing, not an index, scripts on the page, but no listing in the raw HTML.
+            self._count("render_retries")
+            self.logger.info("rendering %s in Chromium: no listing in its raw HTML", response.url)
+            yield self._rerender(response)
+            return
+        else:
+            self._count("index_pages")
+            if hinted:
+                self._count("listing_candidates_rejected")
+
+        hops = response.meta.get("hops", 0)
+        chain = response.meta.get("chain", 0)
+        links = classify_links(response, response.url, self.site.base_url)
+        for url in links.listings:
+            if not self._allowed(url) or self._already_stored(url) is not None:
+                continue
+            yield self._request(url, self.parse_page, listing_hint=True, hops=hops, chain=0)
+        next_meta = self._next_search_meta(response)
+        if next_meta is not None and chain < self.site.discover.max_pages_per_chain:
+            for url in links.next_pages:
+                if self._allowed(url):
+                    yield self._request(url, self.parse_page, **next_meta)
+        if hops < self.site.discover.max_depth and extraction is None:
+            for url in links.others:
+                if self._allowed(url):
+                    yield self._request(url, self.parse_page, hops=hops + 1, chain=0)
+
+    def _listing_extraction(self, response: Response, hinted: bool) -> Extraction | None:
+        """The page's listing when it is a listing page, else None.
+
+        Product data (JSON-LD, microdata, og:type=product) makes a listing. Otherwise the page must
+        be linked like a listing (or have a listing-shaped URL), carry a title and a description,
+        and not be an index itself (four or more listing links in its own content).
+        """
+        try:
+            extraction = extract_listing(response.text, response.url, self.site)
+        except ExtractionError:
+            return None
+        if extraction.method in ("jsonld", "microdata"):
+            return extraction
+        og_type = (response.css('meta[property="og:type"]::attr(content)').get() or "").lower()
+        if og_type.startswith("product"):
+            return extraction
+        if not (hinted or looks_like_listing_url(response.url)):
+            return None
+        if not extraction.fields.get("description"):
+            return None
+        if content_listing_links(response, response.url, self.site.base_url) >= 4:
+            return None
+        return extraction
+
+    def _rerender(self, response: Response) -> scrapy.Request:
+        meta = {key: response.meta[key] for key in ("listing_hint", "hops", "chain", "search_term", "search_page")
+                if key in response.meta}
+        return self._request(response.url, self.parse_page, render=True, refetch=True, **meta)
+
+    # ---- items and errors -----------------------------------------------------------------
+
+    def _item(self, response: Response, extraction: Extraction) -> ListingItem:
         fields = extraction.fields
         listing_id = str(fields.pop("listing_id"))
         price = parse_price(fields.get("price"), self.site.currency)
         currency = fields.get("currency") or price.currency
+        for name in REQUIRED_FIELDS:
+            if not fields.get(name):
+                self._count(f"missing/{name}")
         item = ListingItem(
             marketplace=self.site.name,
             listing_id=listing_id,
@@ -146,8 +353,8 @@ class MarketplaceSpider(scrapy.Spider):
             self._count("requests_ignored")
             self.logger.debug("not fetched %s: %s", request.url, failure.value)
             return
-        if failure.check(HttpError) and failure.value.response.status in (404, 410) \
-                and request.callback == self.parse_listing:
+        is_detail = request.callback == self.parse_listing or request.meta.get("listing_hint")
+        if failure.check(HttpError) and failure.value.response.status in (404, 410) and is_detail:
             listing_id = request.meta.get("listing_id")
             if listing_id:
                 self.gone_ids.add(listing_id)
@@ -155,8 +362,10 @@ class MarketplaceSpider(scrapy.Spider):
             self.logger.info("listing gone: %s (%s)", request.url, failure.value.response.status)
             return
         self._count("download_errors")
-        if request.callback == self.parse_index:
-            self._count("index_errors")  # listings behind this page were not seen tonight
+        if request.callback in (self.parse_index, self.parse_page):
+            # Listings behind this page were not seen tonight. (In discovery mode a failed detail page
+            # counts too: its listing's id is only known from the page, so it cannot be kept alive.)
+            self._count("index_errors")
         reason = failure.value.response.status if failure.check(HttpError) else repr(failure.value)
         self.logger.warning("failed to fetch %s: %s", request.url, reason)
 

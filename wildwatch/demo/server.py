@@ -7,6 +7,7 @@ crawler never fetched /cart/ or /account/.
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -165,6 +166,44 @@ class _Router:
         return _html(pages.account(rest or "/"))
 
 
+def entity_tag(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+
+
+def send_response(handler: BaseHTTPRequestHandler, response: "_Response", with_body: bool,
+                  on_not_modified: Callable[[], None] | None = None, last_modified: str | None = None) -> None:
+    """Answer with validators (ETag, optionally Last-Modified), and 304 Not Modified when the client's
+    If-None-Match / If-Modified-Since shows it already has this exact page: what a well-behaved shop
+    does, and what lets a nightly crawl revalidate instead of downloading every page again."""
+    headers = {"Content-Type": response.content_type}
+    status, body = response.status, response.body
+    if status == HTTPStatus.OK:
+        etag = entity_tag(body)
+        headers["ETag"] = etag
+        headers["Cache-Control"] = "no-cache"  # may be stored, must be revalidated
+        if last_modified:
+            headers["Last-Modified"] = last_modified
+        match = handler.headers.get("If-None-Match")
+        since = handler.headers.get("If-Modified-Since")
+        if (match and etag in [tag.strip() for tag in match.split(",")]) \
+                or (not match and since and last_modified and since == last_modified):
+            status, body = HTTPStatus.NOT_MODIFIED, b""
+            if on_not_modified is not None:
+                on_not_modified()
+    else:
+        headers["Cache-Control"] = "no-store"
+    try:
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        if with_body and body:
+            handler.wfile.write(body)
+    except (BrokenPipeError, ConnectionResetError):
+        log.debug("client went away during %s", handler.path)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "DemoBazaar/1.0"
     timeout = 30  # a stalled client must not hold a thread forever
@@ -175,16 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(parts.path) or "/"
         site._count(path)
         response = site._router.dispatch(path, parse_qs(parts.query))
-        try:
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            if with_body:
-                self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
-            log.debug("client went away during %s", self.path)
+        send_response(self, response, with_body, site._count_not_modified)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._answer(with_body=True)
@@ -217,26 +247,22 @@ def _loopback(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return address
 
 
-class DemoMarketplace:
-    """The Demo Bazaar web shop on 127.0.0.1, showing the catalog as it is on `night`.
+class LoopbackShop:
+    """What every demo shop shares: serving on a loopback port in a daemon thread, and counting
+    requests per path (`hits`) and 304 answers (`not_modified`). Subclasses set `handler_class`
+    and `name`, and call `_init_server` from their constructor."""
 
-    Use as a context manager (`with DemoMarketplace(night=2) as site: site.base_url`)
-    or call `start()`/`stop()`. Port 0 picks a free port.
-    """
+    handler_class: type[BaseHTTPRequestHandler]
+    name = "demo shop"
 
-    def __init__(self, catalog_path: Path = config.DEMO_CATALOG, night: int = 1, host: str = "127.0.0.1",
-                 port: int = 0, page_size: int = 20):
+    def _init_server(self, host: str, port: int) -> None:
         self._address = _loopback(host)
         if not 0 <= port <= 65535:
             raise ValueError(f"port={port} is outside 0-65535")
-        self.catalog_path = Path(catalog_path)
-        self.catalog = load_catalog(self.catalog_path)
-        self.view = ShopView(self.catalog, night, page_size)
-        self.night = night
         self.port = port
-        self._router = _Router(self.view, lambda: self.base_url)
         self._hits: Counter[str] = Counter()
         self._hits_lock = threading.Lock()
+        self.not_modified = 0  # 304 answers to conditional requests
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -246,14 +272,17 @@ class DemoMarketplace:
         if self._server is not None:
             return self.base_url
         server_class = _Server6 if self._address.version == 6 else _Server
-        server = server_class((str(self._address), self.port), _Handler)
+        server = server_class((str(self._address), self.port), self.handler_class)
         server.site = self  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"demo-bazaar-{server.server_address[1]}", daemon=True)
+                                        name=f"{self.name}-{server.server_address[1]}", daemon=True)
         self._thread.start()
-        log.info("Demo Bazaar (night %d, %d live listings) at %s", self.night, len(self.view.live), self.base_url)
+        log.info("%s at %s", self.describe(), self.base_url)
         return self.base_url
+
+    def describe(self) -> str:
+        return self.name
 
     def stop(self) -> None:
         """Stop serving and release the port; safe to call when not running."""
@@ -266,7 +295,7 @@ class DemoMarketplace:
         if thread is not None:
             thread.join(timeout=5)
 
-    def __enter__(self) -> "DemoMarketplace":
+    def __enter__(self):
         self.start()
         return self
 
@@ -276,7 +305,7 @@ class DemoMarketplace:
     @property
     def base_url(self) -> str:
         if self._server is None:
-            raise RuntimeError("the demo shop is not running; call start() first")
+            raise RuntimeError(f"the {self.name} is not running; call start() first")
         host, port = self._server.server_address[:2]
         return f"http://[{host}]:{port}" if self._address.version == 6 else f"http://{host}:{port}"
 
@@ -285,9 +314,13 @@ class DemoMarketplace:
         with self._hits_lock:
             self._hits[path] += 1
 
+    def _count_not_modified(self) -> None:
+        with self._hits_lock:
+            self.not_modified += 1
+
     @property
     def hits(self) -> dict[str, int]:
-        """Requests so far per path (query string removed); a snapshot copy."""
+        """Requests so far per path (the Bazaar drops the query string, Old Street keeps it); a copy."""
         with self._hits_lock:
             return dict(self._hits)
 
@@ -299,6 +332,29 @@ class DemoMarketplace:
     def reset_hits(self) -> None:
         with self._hits_lock:
             self._hits.clear()
+
+
+class DemoMarketplace(LoopbackShop):
+    """The Demo Bazaar web shop on 127.0.0.1, showing the catalog as it is on `night`.
+
+    Use as a context manager (`with DemoMarketplace(night=2) as site: site.base_url`)
+    or call `start()`/`stop()`. Port 0 picks a free port.
+    """
+
+    handler_class = _Handler
+    name = "demo-bazaar"
+
+    def __init__(self, catalog_path: Path = config.DEMO_CATALOG, night: int = 1, host: str = "127.0.0.1",
+                 port: int = 0, page_size: int = 20):
+        self._init_server(host, port)
+        self.catalog_path = Path(catalog_path)
+        self.catalog = load_catalog(self.catalog_path)
+        self.view = ShopView(self.catalog, night, page_size)
+        self.night = night
+        self._router = _Router(self.view, lambda: self.base_url)
+
+    def describe(self) -> str:
+        return f"Demo Bazaar (night {self.night}, {len(self.view.live)} live listings)"
 
     def detail_urls(self) -> list[str]:
         """Absolute detail URLs of tonight's live listings, in id order (for tests and checks)."""

@@ -1,0 +1,152 @@
+"""Downloader middlewares that make the crawl polite and cheap to repeat night after night.
+
+- `LoggingRobotsTxtMiddleware`: obeys robots.txt like Scrapy's, and says so in the log for every
+  URL it refuses (Scrapy only logs that at DEBUG).
+- `BackoffRetryMiddleware`: retries 429 and 5xx answers like Scrapy's, and also slows the whole
+  site down: it honours Retry-After and otherwise doubles the delay on each retry.
+- `RevalidatePolicy`: an HTTP cache policy for nightly crawls: keep pages that carry an ETag or
+  Last-Modified and revalidate every one of them on each crawl (If-None-Match/If-Modified-Since),
+  so an unchanged page costs the site a 304 and no body.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
+from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
+
+logger = logging.getLogger(__name__)
+
+
+class LoggingRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """RobotsTxtMiddleware plus one INFO line per URL that robots.txt disallows."""
+
+    def process_request_2(self, rp, request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            logger.info("robots.txt disallows %s: not fetched", request.url)
+            raise
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retries like RetryMiddleware; on 429/503 (and other retried codes) the site's download slot
+    waits Retry-After seconds, else RETRY_BACKOFF_BASE * 2^retries, capped at RETRY_BACKOFF_MAX.
+    The delay falls back to the configured one, halving on each good answer."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        self.normal_delay: dict[str, float] = {}
+
+    def process_response(self, request, response, spider=None):
+        slot = self._slot(request)
+        if response.status in self.retry_http_codes and not request.meta.get("dont_retry", False):
+            retries = request.meta.get("retry_times", 0)
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+            wait = min(self.cap, wait if wait is not None else self.base * 2 ** retries)
+            if slot is not None:
+                key, slot_obj = slot
+                self.normal_delay.setdefault(key, slot_obj.delay)
+                if wait > slot_obj.delay:
+                    logger.info("%s answered %s: waiting %.1fs between requests to %s", request.url,
+                                response.status, wait, key)
+                    slot_obj.delay = wait
+                    if self.crawler.stats:
+                        self.crawler.stats.inc_value("wildwatch/backoffs")
+        elif slot is not None and slot[0] in self.normal_delay and response.status < 400:
+            key, slot_obj = slot
+            slot_obj.delay = max(self.normal_delay[key], slot_obj.delay / 2)
+            if slot_obj.delay == self.normal_delay[key]:
+                del self.normal_delay[key]
+        return super().process_response(request, response)
+
+    def _slot(self, request):
+        engine = getattr(self.crawler, "engine", None)
+        downloader = getattr(engine, "downloader", None)
+        if downloader is None:
+            return None
+        key = downloader.get_slot_key(request)
+        slot = downloader.slots.get(key)
+        return (key, slot) if slot is not None else None
+
+
+class RevalidatePolicy(RFC2616Policy):
+    """Store only responses with a validator; never trust a stored page without asking the site.
+
+    A cached page is sent back with If-None-Match / If-Modified-Since; a 304 answer uses the stored
+    copy (counted as `httpcache/revalidate`). A 5xx is *not* papered over with the stored copy, so
+    errors still show in the crawl's health.
+    """
+
+    def should_cache_response(self, response, request) -> bool:
+        has_validator = b"ETag" in response.headers or b"Last-Modified" in response.headers
+        return has_validator and response.status == 200 and super().should_cache_response(response, request)
+
+    def is_cached_response_fresh(self, cachedresponse, request) -> bool:
+        self._set_conditional_validators(request, cachedresponse)
+        return False
+
+    def is_cached_response_valid(self, cachedresponse, response, request) -> bool:
+        return response.status == 304
+
+
+class SiteCacheStorage(FilesystemCacheStorage):
+    """The filesystem cache, keyed by method, path, query and body, not by host and port.
+
+    The cache is kept per site (spider name) already; keying without the host keeps it valid when a
+    site is crawled at another address (the demo shops get a new loopback port every run; a
+    marketplace may move between www. and m. mirrors of the same pages).
+    """
+
+    def retrieve_response(self, spider, request):
+        response = super().retrieve_response(spider, request)
+        if response is None:
+            return None
+        # The stored URL names the host it came from; links must resolve against tonight's address.
+        stored, asked = urlsplit(response.url), urlsplit(request.url)
+        return response.replace(url=stored._replace(scheme=asked.scheme, netloc=asked.netloc).geturl())
+
+    def _get_request_path(self, spider, request) -> str:
+        parts = urlsplit(request.url)
+        digest = hashlib.sha1()
+        for piece in (request.method, parts.path or "/", parts.query, request.body or b""):
+            digest.update(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
+            digest.update(b"\0")
+        key = digest.hexdigest()
+        return str(Path(self.cachedir, spider.name, key[:2], key))
+
+
+class RevalidatingCacheMiddleware(HttpCacheMiddleware):
+    """Scrapy's HTTP cache middleware without its "error recovery": when a site cannot be reached,
+    the crawl must see the error (and its health check fail), not last night's copy of the page."""
+
+    def process_exception(self, request, exception, spider=None):
+        request.meta.pop("cached_response", None)
+        return None
