@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 
@@ -52,3 +53,44 @@ class ListingItem:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def listing_from_fields(
+    fields: dict,
+    *,
+    marketplace: str,
+    url: str,
+    extraction: str,
+    rendered: bool,
+    crawled_at: datetime,
+    default_currency: str | None = None,
+) -> ListingItem:
+    """A ListingItem from extracted fields (`crawler.extractors.listing`), the price parsed once, here.
+
+    The crawl and the tip intake both build listings this way, so a page gives the same
+    listing whichever path fetched it.
+    """
+    from crawler.extractors.price import parse_price
+
+    price = parse_price(fields.get("price"), default_currency)
+    currency = fields.get("currency") or price.currency
+    return ListingItem(
+        marketplace=marketplace,
+        listing_id=str(fields["listing_id"]),
+        url=url,
+        title=fields["title"],
+        description=fields.get("description") or "",
+        price=price.amount,
+        currency=currency.upper() if isinstance(currency, str) else None,
+        price_text=fields.get("price"),
+        seller_id=fields.get("seller_id"),
+        seller_name=fields.get("seller_name"),
+        seller_url=fields.get("seller_url"),
+        location=fields.get("location"),
+        images=list(fields.get("images") or []),
+        posted_at=fields.get("posted_at"),
+        category=fields.get("category"),
+        extraction=extraction,
+        rendered=rendered,
+        crawled_at=crawled_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from crawler.extractors.listing import ExtractionError, extract_listing
-from crawler.extractors.price import parse_price
-from crawler.items import ListingItem
+from crawler.items import ListingItem, listing_from_fields
 from crawler.pipelines import NormalisePipeline
 from crawler.siteconfig import SiteConfig, load_all_sites
 from review.capture import BadURL, CaptureError, PageCapture, capture_page, check_url, safe_name, save_capture
@@ -79,28 +77,9 @@ def resolve_marketplace(engine: Engine, url: str, sites_dir: Path) -> tuple[str,
 def listing_item(capture: PageCapture, marketplace: str, site: SiteConfig | None) -> ListingItem:
     """The crawler's extraction and clean-up applied to a captured page."""
     extraction = extract_listing(capture.html, capture.final_url, site)
-    fields = extraction.fields
-    price = parse_price(fields.get("price"), site.currency if site else None)
-    currency = fields.get("currency") or price.currency
-    item = ListingItem(
-        marketplace=marketplace,
-        listing_id=str(fields["listing_id"]),
-        url=capture.final_url,
-        title=fields["title"],
-        description=fields.get("description") or "",
-        price=price.amount,
-        currency=currency.upper() if isinstance(currency, str) else None,
-        price_text=fields.get("price"),
-        seller_id=fields.get("seller_id"),
-        seller_name=fields.get("seller_name"),
-        seller_url=fields.get("seller_url"),
-        location=fields.get("location"),
-        images=list(fields.get("images") or []),
-        posted_at=fields.get("posted_at"),
-        category=fields.get("category"),
-        extraction=extraction.method,
-        rendered=True,
-        crawled_at=capture.captured_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+    item = listing_from_fields(
+        extraction.fields, marketplace=marketplace, url=capture.final_url, extraction=extraction.method,
+        rendered=True, crawled_at=capture.captured_at, default_currency=site.currency if site else None,
     )
     return NormalisePipeline().process_item(item)
 

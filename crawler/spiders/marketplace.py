@@ -24,8 +24,7 @@ from crawler.extractors.discovery import (
     classify_links, content_listing_links, looks_like_js_shell, looks_like_listing_url,
 )
 from crawler.extractors.listing import Extraction, ExtractionError, apply_rule, extract_listing, listing_id_from_url
-from crawler.extractors.price import parse_price
-from crawler.items import ListingItem
+from crawler.items import ListingItem, listing_from_fields
 from crawler.resume import CrawlJournal, ResumeState, page_key
 from crawler.siteconfig import FieldRule, SiteConfig
 
@@ -315,32 +314,15 @@ class MarketplaceSpider(scrapy.Spider):
 
     def _item(self, response: Response, extraction: Extraction) -> ListingItem:
         fields = extraction.fields
-        listing_id = str(fields.pop("listing_id"))
-        price = parse_price(fields.get("price"), self.site.currency)
-        currency = fields.get("currency") or price.currency
         for name in REQUIRED_FIELDS:
             if not fields.get(name):
                 self._count(f"missing/{name}")
-        item = ListingItem(
-            marketplace=self.site.name,
-            listing_id=listing_id,
-            url=response.url,
-            title=fields["title"],
-            description=fields.get("description") or "",
-            price=price.amount,
-            currency=currency.upper() if isinstance(currency, str) else None,
-            price_text=fields.get("price"),
-            seller_id=fields.get("seller_id"),
-            seller_name=fields.get("seller_name"),
-            seller_url=fields.get("seller_url"),
-            location=fields.get("location"),
-            images=list(fields.get("images") or []),
-            posted_at=fields.get("posted_at"),
-            category=fields.get("category"),
-            extraction=extraction.method,
-            rendered=bool(response.meta.get("playwright")),
-            crawled_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        item = listing_from_fields(
+            fields, marketplace=self.site.name, url=response.url, extraction=extraction.method,
+            rendered=bool(response.meta.get("playwright")), crawled_at=datetime.now(timezone.utc),
+            default_currency=self.site.currency,
         )
+        listing_id = item.listing_id
         self.discovered_ids.add(listing_id)
         self._count("listings_extracted")
         return item
