@@ -32,9 +32,12 @@ sites_app = typer.Typer(help="Marketplace site configs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(sites_app, name="sites")
+users_app = typer.Typer(help="Analyst accounts for the review app.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
-console = Console()
-err_console = Console(stderr=True)
+# Logs and cron mails are not terminals: give tables room instead of Rich's 80-column default.
+console = Console() if sys.stdout.isatty() else Console(width=140)
+err_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=140)
 
 
 class ExportFormat(str, Enum):
@@ -52,9 +55,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from store.errors import StoreError
     from wildwatch.demo.catalog import CatalogError
     from wildwatch.nightly import NightlyError
+    from review.capture import BadURL
 
     return (SiteConfigError, LexiconError, ModelNotFoundError, ModelIncompatibleError, BrowserNotFoundError,
-            StoreError, CatalogError, NightlyError, FileNotFoundError)
+            StoreError, CatalogError, NightlyError, FileNotFoundError, BadURL)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -119,7 +123,8 @@ def _summary_table(outcomes, title: str) -> Table:
     table.add_column("status", overflow="fold", min_width=10)
     for o in outcomes:
         s = o.summary
-        status = o.error or ("; ".join(o.health_problems) if o.health_problems else s.get("finish_reason", ""))
+        failed = o.monitors_failed
+        status = o.error or ("monitors failed: " + "; ".join(failed) if failed else s.get("finish_reason", ""))
         table.add_row(o.site, *(str(s.get(key, "")) for _, key in columns[1:]), status)
     return table
 
@@ -175,14 +180,32 @@ def nightly(
     if report.export_path:
         console.print(f"exported {report.exported_rows} flagged listings to {report.export_path}")
     console.print(f"log: {report.log_file}")
-    if not report.ok:
+    for problem in report.monitor_failures:
+        err_console.print(f"[bold red]monitor failed:[/] {problem}", highlight=False)
+    if not report.ok or report.monitor_failures:
         raise typer.Exit(1)
+
+
+class Render(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 @app.command()
 @handles_user_errors
 def crawl(
-    site: str = typer.Argument(..., help="Site name (a file in crawler/sites) or path to a site config file."),
+    site: Optional[str] = typer.Argument(None, help="Site name (a file in crawler/sites) or path to a site config file."),
+    url: Optional[str] = typer.Option(None, "--url", help="Crawl a site with no config: start here, find listings by "
+                                                          "URL shape and page structure, same host only."),
+    render: Render = typer.Option(Render.auto, "--render", help="With --url: auto renders pages whose HTML is an "
+                                                                 "empty JavaScript shell; always; never."),
+    name: Optional[str] = typer.Option(None, "--name", help="With --url: marketplace name (default: from the host)."),
+    max_pages: int = typer.Option(2000, "--max-pages", min=1, help="With --url: page budget of the crawl."),
+    max_depth: int = typer.Option(3, "--max-depth", min=0, max=20, help="With --url: link hops from the start page "
+                                                                        "(next pages do not count)."),
+    delay: float = typer.Option(0.5, "--delay", min=0.0, max=120.0, help="With --url: seconds between requests "
+                                                                          "(0 also turns AutoThrottle off)."),
     base_url: Optional[str] = typer.Option(None, help="Crawl the same site at another address."),
     demo_night: int = typer.Option(1, min=1, help="For demo sites: which night the demo marketplace shows."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Scrapy's log on the terminal."),
@@ -190,30 +213,40 @@ def crawl(
     """Crawl one marketplace, score and store its listings. Demo sites get the demo server started for them."""
     from contextlib import ExitStack
 
-    from crawler.siteconfig import resolve_site
+    from crawler.siteconfig import discovery_site, resolve_site
     from classifier.scorer import Scorer
     from store.db import upgrade
     from wildwatch.crawl import check_browser, run_crawls
 
     _configure_logging(verbose)
     config = _settings()
-    site_config = resolve_site(site, config.sites_dir)
+    if (site is None) == (url is None):
+        fail("give either a SITE (name or config file) or --url URL, not " + ("both" if site else "neither"))
+    if url is not None:
+        site_config = discovery_site(url, name=name, render=render.value, max_pages=max_pages, max_depth=max_depth,
+                                     delay=delay)
+    else:
+        site_config = resolve_site(site, config.sites_dir)
     upgrade(config.database_url)
     Scorer.load(config.models_dir, threshold=config.threshold)
     check_browser([site_config], config)
+    night = None
     with ExitStack() as stack:
         if base_url:
             site_config = site_config.with_base_url(base_url)
         elif site_config.demo:
-            from wildwatch.demo.server import DemoMarketplace
+            from wildwatch.demo.sites import serve_demo_sites
 
-            server = stack.enter_context(DemoMarketplace(night=demo_night))
-            site_config = site_config.with_base_url(server.base_url)
+            site_config = serve_demo_sites(stack, [site_config], night=demo_night)[0]
+            night = demo_night
         log_file = config.data_dir / "logs" / f"crawl-{site_config.name}-{datetime.now():%Y%m%d-%H%M%S}.log"
         live, on_item = _progress_counter()
         with live:
-            outcomes = run_crawls([site_config], config, log_file=None if verbose else log_file, on_item=on_item)
+            outcomes = run_crawls([site_config], config, log_file=None if verbose else log_file, on_item=on_item,
+                                  night=night)
     console.print(_summary_table(outcomes, f"Crawl of {site_config.name}"))
+    for problem in outcomes[0].monitors_failed:
+        err_console.print(f"[yellow]monitor failed:[/] {site_config.name}: {problem}", highlight=False)
     if not verbose:
         console.print(f"log: {log_file}")
     if not outcomes[0].run_id:
@@ -285,8 +318,12 @@ def export(
 @handles_user_errors
 def train(
     data: Optional[Path] = typer.Option(None, help="Labelled CSV (default: data/labelled/listings.csv)."),
-    activate: bool = typer.Option(True, "--activate/--no-activate", help="Make the new model the active one."),
+    activate: Optional[bool] = typer.Option(
+        None, "--activate/--no-activate",
+        help="Make the new model the active one (default: yes; with --with-reviews: only when given)."),
     seed: int = typer.Option(0, help="Random seed."),
+    with_reviews: bool = typer.Option(False, "--with-reviews",
+                                      help="Add analysts' decisions as labels; compare with the active model."),
 ) -> None:
     """Train the classifier on the labelled data and save a new model version under models/."""
     from classifier.train import train as train_model
@@ -296,8 +333,66 @@ def train(
     labelled = data or LABELLED_DIR / "listings.csv"
     if not labelled.is_file():
         fail(f"{labelled}: no such file")
-    report = train_model(labelled, config.models_dir, activate=activate, seed=seed)
+    if with_reviews:
+        from review.learning import train_with_reviews
+        from store.db import make_engine, require_current_schema
+
+        engine = make_engine(config.database_url)
+        try:
+            require_current_schema(engine)
+            result = train_with_reviews(engine, labelled, config.models_dir, config.data_dir,
+                                        activate=bool(activate), seed=seed)
+        finally:
+            engine.dispose()
+        console.print(result.report.summary())
+        for line in result.lines():
+            console.print(line, highlight=False)
+        return
+    report = train_model(labelled, config.models_dir, activate=True if activate is None else activate, seed=seed)
     console.print(report.summary() if hasattr(report, "summary") else str(report))
+
+
+@app.command()
+@handles_user_errors
+def evaluate(
+    data: Path = typer.Argument(..., metavar="DATA", help="Labelled CSV or JSONL (label, title, description...)."),
+    split: str = typer.Option("auto", help="auto (held-out rows of the model's own training file, else all), "
+                                           "all, test or train."),
+    plot: Optional[Path] = typer.Option(None, help="PR curve PNG (default: data/reports/pr-<model>-<data>.png)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full report as JSON."),
+    worst: int = typer.Option(10, min=0, help="How many worst errors of each kind to list."),
+    record: Optional[str] = typer.Option(None, help="Store the figures in the model's metadata and card under NAME."),
+    threshold: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Override the model's threshold."),
+) -> None:
+    """Precision, recall, F1, PR AUC, coded recall, hard-negative FPR, per-group/language tables, worst errors."""
+    from classifier.assess import plot_pr_curve, record_evaluation, run_evaluation
+    from classifier.labelled import LabelledDataError
+    from classifier.scorer import Scorer
+    from wildwatch.report_view import render_evaluation
+
+    config = _settings()
+    scorer = Scorer.load(config.models_dir, threshold=threshold if threshold is not None else config.threshold)
+    try:
+        result, labels, scores = run_evaluation(data, scorer, split=split, worst=worst)
+    except (LabelledDataError, ValueError) as exc:
+        fail(str(exc))
+    result.command = " ".join(["wildwatch evaluate", str(data)] + ([f"--split {split}"] if split != "auto" else [])
+                              + ([f"--threshold {threshold}"] if threshold is not None else []))
+    plot = plot or config.data_dir / "reports" / f"pr-{scorer.version}-{data.stem}-{result.split}.png"
+    result.plot = str(plot_pr_curve(labels, scores, scorer.threshold, plot,
+                                    f"{data.name} ({result.split}), model {scorer.version}"))
+    render_evaluation(result, console)
+    for problem in result.skipped[:10]:
+        err_console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+    if json_out:
+        import json
+
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        console.print(f"report: {json_out}")
+    if record:
+        version_dir = record_evaluation(config.models_dir, record, result)
+        console.print(f"recorded as {record!r} in {version_dir}/metadata.json and MODEL_CARD.md")
 
 
 # ---- housekeeping -------------------------------------------------------------------------------
@@ -334,6 +429,39 @@ def lexicon_check() -> None:
     console.print(report.render() if hasattr(report, "render") else report)
     if getattr(report, "errors", None):
         raise typer.Exit(1)
+
+
+@lexicon_app.command("report")
+@handles_user_errors
+def lexicon_report(
+    data: Optional[Path] = typer.Option(None, help="Labelled CSV or JSONL (default: data/labelled/listings.csv)."),
+    rules: bool = typer.Option(False, "--rules", help="Only the per-rule-family summary."),
+    limit: int = typer.Option(40, min=0, help="Rows of each term table to print (0 = all)."),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write every term's row to this CSV."),
+) -> None:
+    """For every rule and term: how often it fires on labelled listings and how often rightly (precision)."""
+    from classifier.assess import read_eval_data
+    from classifier.labelled import LabelledDataError
+    from classifier.lexicon import load_lexicon
+    from classifier.rule_stats import family_stats, term_stats, write_term_stats
+    from wildwatch.config import LABELLED_DIR, LEXICON_DIR
+    from wildwatch.report_view import render_lexicon_report
+
+    path = data or LABELLED_DIR / "listings.csv"
+    try:
+        rows, problems = read_eval_data(path)
+    except LabelledDataError as exc:
+        fail(str(exc))
+    lexicon = load_lexicon(LEXICON_DIR)
+    triples = [(r.title, r.description, r.label) for r in rows]
+    stats = term_stats(lexicon, triples)
+    families = family_stats(lexicon, triples)
+    render_lexicon_report(path, len(rows), families, None if rules else stats, limit, console)
+    if csv_out:
+        write_term_stats(stats, csv_out)
+        console.print(f"every term: {csv_out}")
+    for problem in problems[:10]:
+        err_console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
 
 
 @sites_app.command("list")
@@ -391,6 +519,200 @@ def demo(
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+# ---- review: the web app, accounts, tips, evidence -----------------------------------------------
+
+@app.command()
+@handles_user_errors
+def review(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (keep 127.0.0.1 unless behind a proxy)."),
+    port: int = typer.Option(8000, min=0, max=65535, help="Port (0 = any free port)."),
+    threads: int = typer.Option(8, min=1, max=64, help="Worker threads."),
+) -> None:
+    """Serve the analysts' review app (queue, listing pages, decisions, tips, evidence packages)."""
+    from review.app import create_app
+    from review.server import ReviewServer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = _settings()
+    with ReviewServer(create_app(config), host=host, port=port, threads=threads) as server:
+        console.print(f"wildwatch review at {server.url} (database {redact_url(config.database_url)}) - Ctrl-C to stop")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            err_console.print("[yellow]warning:[/] listening beyond this machine; put it behind HTTPS and set "
+                              "WILDWATCH_REVIEW_SECURE_COOKIES=1", highlight=False)
+        server.wait()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    first = typer.prompt("Password", hide_input=True)
+    if typer.prompt("Repeat password", hide_input=True) != first:
+        fail("the passwords do not match")
+    return first
+
+
+@users_app.command("add")
+@handles_user_errors
+def users_add(
+    name: str = typer.Argument(..., help="Login name: letters, digits and . _ @ -"),
+    role: str = typer.Option("analyst", help="analyst, or lead (may change other analysts' decisions)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from the first line of stdin."),
+) -> None:
+    """Create an analyst account; the password is read from stdin or a prompt and stored as an Argon2id hash."""
+    from review.auth import hash_password
+    from store.db import session_scope, make_engine, upgrade
+    from store.review import add_user, check_user_name
+
+    config = _settings()
+    check_user_name(name)
+    password_hash = hash_password(_read_password(password_stdin))
+    upgrade(config.database_url)
+    engine = make_engine(config.database_url)
+    try:
+        with session_scope(engine) as session:
+            add_user(session, name, password_hash, role, actor="cli")
+    finally:
+        engine.dispose()
+    console.print(f"user {name} added ({role})")
+
+
+@users_app.command("list")
+@handles_user_errors
+def users_list() -> None:
+    """List accounts and their roles."""
+    from sqlalchemy import select
+
+    from store.db import make_engine, require_current_schema, session_scope
+    from store.models import User
+
+    config = _settings()
+    engine = make_engine(config.database_url)
+    try:
+        require_current_schema(engine)
+        with session_scope(engine) as session:
+            table = Table("name", "role", "active", "created")
+            for user in session.scalars(select(User).order_by(User.name)):
+                table.add_row(user.name, user.role, str(user.active), f"{user.created_at:%Y-%m-%d %H:%M}")
+    finally:
+        engine.dispose()
+    console.print(table)
+
+
+@app.command()
+@handles_user_errors
+def tip(
+    url: str = typer.Argument(..., help="The listing's address (http or https)."),
+    by: str = typer.Option("cli", "--by", help="Who reported it (recorded in the audit log)."),
+    note: Optional[str] = typer.Option(None, help="Where the tip came from."),
+) -> None:
+    """Fetch a reported listing in Chromium, score and store it, and queue it for review as a tip."""
+    from review.tips import submit_tip
+    from store.db import make_engine, upgrade
+
+    config = _settings()
+    upgrade(config.database_url)
+    engine = make_engine(config.database_url)
+    try:
+        outcome = submit_tip(engine, url, by, config, note=note)
+    finally:
+        engine.dispose()
+    if not outcome.ok:
+        err_console.print(f"[red]tip {outcome.tip_id} recorded but not fetched:[/] {outcome.error}", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"tip {outcome.tip_id}: listing {outcome.listing_id} ({outcome.marketplace}:{outcome.external_id}) "
+                  f"score {outcome.score:.3f}{' flagged' if outcome.flagged else ''}, queued for review", highlight=False)
+
+
+@app.command()
+@handles_user_errors
+def evidence(
+    listing: str = typer.Argument(..., metavar="LISTING_ID", help="Listing id from the review app, or marketplace:listing-id."),
+    output: Path = typer.Option(..., "--output", "-o", help="New (or empty) folder to write the package to."),
+    by: str = typer.Option("cli", "--by", help="Who made the package (recorded in it and in the audit log)."),
+    capture: bool = typer.Option(True, "--capture/--no-capture", help="Capture the page again in Chromium now."),
+) -> None:
+    """Write an evidence package for a confirmed or escalated listing: HTML, screenshot, fields, history, manifest."""
+    from review.evidence import build_package
+    from store.db import make_engine, require_current_schema
+
+    config = _settings()
+    engine = make_engine(config.database_url)
+    try:
+        require_current_schema(engine)
+        package = build_package(engine, listing, output, config, actor=by, capture=capture)
+    finally:
+        engine.dispose()
+    console.print(f"evidence package for listing {package.listing_id}: {len(package.files)} files in {package.folder}")
+    for problem in package.capture_errors:
+        err_console.print(f"[yellow]capture problem:[/] {problem}", highlight=False)
+
+
+@app.command()
+@handles_user_errors
+def report(
+    output: Path = typer.Option(..., "--output", "-o", help="HTML file to write."),
+    since: Optional[str] = typer.Option(None, help="Only nights since: ISO date/time, or 24h, 7d, 2w."),
+) -> None:
+    """Counts of flagged, reviewed and confirmed listings per night, marketplace and species group, as HTML charts."""
+    from review.dashboard import load_dashboard, report_html
+    from store.db import make_engine, require_current_schema
+
+    config = _settings()
+    since_dt = parse_since(since)
+    engine = make_engine(config.database_url)
+    try:
+        require_current_schema(engine)
+        board = load_dashboard(engine, since=since_dt)
+    finally:
+        engine.dispose()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report_html(board, redact_url(config.database_url)), encoding="utf-8")
+    totals = board.totals()
+    console.print(f"report: flagged {totals['flagged']}, reviewed {totals['reviewed']}, "
+                  f"confirmed {totals['confirmed']} over {len(board.per_night)} nights -> {output}")
+
+
+# ---- bench ------------------------------------------------------------------------------------------
+
+@app.command()
+@handles_user_errors
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="Small inputs, every stage, under five minutes."),
+    only: Optional[list[str]] = typer.Option(None, "--only", metavar="STAGE",
+                                             help="Run only this stage (repeatable): classifier, crawl, rendering, "
+                                                  "storage, memory, review."),
+    out_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default: data/bench/)."),
+    models: Optional[Path] = typer.Option(None, "--models", help="Models root or version to score with (default: active)."),
+    train: bool = typer.Option(False, "--train", help="Train a model for the run instead of using the active one."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the run's work files (catalogs, databases, logs)."),
+) -> None:
+    """Measure every stage against a baseline run side by side; print the table, write JSON and Markdown."""
+    from bench.results import HEADERS, rows
+    from bench.runner import STAGES, run_bench
+
+    unknown = [stage for stage in only or [] if stage not in STAGES]
+    if unknown:
+        fail(f"--only {', '.join(unknown)}: unknown stage; choose from {', '.join(STAGES)}")
+    config = _settings()
+    target = out_dir or config.data_dir / "bench"
+    report = run_bench(quick=quick, out_dir=target, only=only, models_dir=models, train=train, keep=keep,
+                       progress=lambda line: err_console.print(f"[dim]bench[/] {line}", highlight=False),
+                       command="wildwatch bench" + (" --quick" if quick else "")
+                       + "".join(f" --only {stage}" for stage in only or []))
+    table = Table(title=f"wildwatch bench ({report.mode}, {report.seconds:.0f} s)")
+    for header in HEADERS:
+        table.add_column(header, overflow="fold")
+    for row in rows(report):
+        status = row[-1]
+        style = "red" if status.startswith("NOT") or ("Error" in status) else ("green" if status == "met" else None)
+        table.add_row(*row, style=style)
+    console.print(table)
+    console.print(f"results: {target}/latest{'-quick' if quick else ''}.md and .json")
+    if any(stage.error for stage in report.stages):
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point
