@@ -62,9 +62,7 @@ class LinkRules(_Strict):
     @field_validator("deny")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _compile(value)
-        return values
+        return _check_regexes(values)
 
     @field_validator("listing_url_pattern")
     @classmethod
@@ -85,9 +83,7 @@ class JavaScript(_Strict):
     @field_validator("url_patterns")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _compile(value)
-        return values
+        return _check_regexes(values)
 
     @field_validator("wait_for")
     @classmethod
@@ -275,6 +271,13 @@ def _compile(pattern: str) -> re.Pattern:
         return re.compile(pattern)
     except re.error as exc:
         raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+
+
+def _check_regexes(values: list[str]) -> list[str]:
+    """Compile every pattern once at load, so a typo names its key instead of failing mid-crawl."""
+    for value in values:
+        _compile(value)
+    return values
 
 
 def _http_url(value: str) -> str:
