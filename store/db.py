@@ -145,32 +145,28 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` to `revision` (creates it from nothing too)."""
+def _migrate(url: str, step, revision: str, what: str) -> None:
+    """Run one Alembic command on `url` inside a transaction; failures become a StoreError."""
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            step(config, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"migrating {redact(url)!r} to {revision!r} failed: {exc}") from exc
+        raise StoreError(f"migrating {redact(url)!r} {what} {revision!r} failed: {exc}") from exc
     finally:
         engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (creates it from nothing too)."""
+    _migrate(url, command.upgrade, revision, "to")
 
 
 def downgrade(url: str, revision: str) -> None:
     """Migrate the database at `url` down to `revision` ("base" removes every table)."""
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"migrating {redact(url)!r} down to {revision!r} failed: {exc}") from exc
-    finally:
-        engine.dispose()
+    _migrate(url, command.downgrade, revision, "down to")
 
 
 def current_revision(url: str) -> str | None:
