@@ -15,6 +15,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import astuple
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review import auth
+from review.cache import MENU_CACHE_SECONDS, QUEUE_CACHE_SECONDS, QueueCache
 from review.capture import BadURL
 from review.highlight import segments
 from store.db import make_engine, require_current_schema, session_scope
 from store.errors import StoreError
-from store.models import DECISIONS, Tip, User
+from store.retry import run_in_transaction
+from store.models import DECISIONS, Listing, Tip, User
 from store.review import (
     DECISION_LABELS,
     STATUSES,
@@ -39,8 +42,10 @@ from store.review import (
     decide,
     get_user,
     listing_detail,
+    queue_count,
     queue_options,
     queue_page,
+    queue_rows,
     review_counts,
 )
 from wildwatch.config import Settings
@@ -143,6 +148,16 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     )
     app.extensions["wildwatch_settings"] = settings
     app.extensions["wildwatch_engine"] = engine
+    # Menus change only when listings are scored; counts also when someone decides (only those are cleared then).
+    menus = app.extensions["wildwatch_menu_cache"] = QueueCache(ttl=MENU_CACHE_SECONDS)
+    counts_cache = app.extensions["wildwatch_count_cache"] = QueueCache(ttl=QUEUE_CACHE_SECONDS)
+
+    def decided() -> None:
+        counts_cache.clear(lambda key: key[1] is not None)  # totals filtered by status (key: "total", status, ...)
+
+    def tipped() -> None:
+        menus.clear()
+        counts_cache.clear()
     app.jinja_env.filters["safe_href"] = safe_href
     app.jinja_env.globals.update(DECISION_LABELS=DECISION_LABELS, DECISION_KEYS=DECISION_KEYS, DECISIONS=DECISIONS)
 
@@ -242,9 +257,12 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         except ValueError:
             page = 1
         with db() as s:
-            result = queue_page(s, filters, page=page, per_page=PER_PAGE)
-            options = queue_options(s)
-            counts = review_counts(s)
+            def total(f: QueueFilters) -> int:
+                return counts_cache.get(("total", f.status, astuple(f)), lambda: queue_count(s, f))
+
+            result = queue_page(s, filters, page=page, per_page=PER_PAGE, total=total(filters))
+            options = menus.get("options", lambda: queue_options(s))
+            counts = review_counts(s, total)
         args = {k: v for k, v in request.args.items() if v and k != "page"}
         return render_template(
             "queue.html", page=result, filters=filters, options=options, counts=counts, args=args,
@@ -265,12 +283,13 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         note = request.form.get("note") or None
         done, refused = 0, []
         for listing_id in ids:
-            with db() as s:
-                try:
-                    decide(s, listing_id, s.get(User, g.user.id), decision, note)
-                    done += 1
-                except PermissionDenied as exc:
-                    refused.append(str(exc))
+            try:  # a deadlock or dropped connection is retried: a decision is never lost to a busy store
+                run_in_transaction(engine, lambda s, listing_id=listing_id: decide(
+                    s, listing_id, s.get(User, g.user.id), decision, note), what=f"deciding listing {listing_id}")
+                done += 1
+            except PermissionDenied as exc:
+                refused.append(str(exc))
+        decided()
         flash(f"{DECISION_LABELS[decision]}: {done} listing(s) recorded.", "ok")
         for message in refused:
             flash(message, "error")
@@ -287,7 +306,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
             evidence = detail.score.evidence if detail.score else []
             title, title_missing = segments(detail.listing.title, evidence, "title")
             description, description_missing = segments(detail.listing.description, evidence, "description")
-            next_row = queue_page(s, QueueFilters(status="undecided"), per_page=2).rows
+            next_row = queue_rows(s, QueueFilters(status="undecided"), limit=2)
             next_id = next((r.id for r in next_row if r.id != listing_id), None)
             return render_template(
                 "listing.html", d=detail, title_segments=title, description_segments=description,
@@ -298,10 +317,14 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     @app.post("/listing/<int:listing_id>/decision")
     def record_decision(listing_id: int) -> Any:
         decision = request.form.get("decision", "")
-        with db() as s:
-            if listing_detail(s, listing_id, seller_limit=0) is None:
+
+        def record(s: Session) -> None:
+            if s.get(Listing, listing_id) is None:
                 abort(404)
             decide(s, listing_id, s.get(User, g.user.id), decision, request.form.get("note"))
+
+        run_in_transaction(engine, record, what=f"deciding listing {listing_id}")
+        decided()
         flash(f"Recorded: {DECISION_LABELS.get(decision, decision)}.", "ok")
         return redirect(url_for("listing", listing_id=listing_id) + "#history")
 
@@ -341,6 +364,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
             url = request.form.get("url", "")
             try:
                 outcome = submit_tip(engine, url, g.user.name, settings, note=request.form.get("note"))
+                tipped()
             except BadURL as exc:
                 flash(str(exc), "error")
                 return render_template("tips.html", tips=_recent_tips(), url=url), 400

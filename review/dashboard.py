@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from store.models import CrawlRun, Decision, Listing, Marketplace, Score
+from store.models import CrawlRun, Listing, Marketplace, Score
 
 COUNT_COLUMNS = ["flagged", "reviewed", "confirmed"]
 
@@ -56,17 +56,12 @@ def load_dashboard(engine: Engine, since: datetime | None = None) -> Dashboard:
     )
     if since is not None:
         flagged = flagged.where(CrawlRun.started_at >= since)
-    ranked = select(
-        Decision.listing_id, Decision.decision,
-        func.row_number().over(partition_by=Decision.listing_id,
-                               order_by=(Decision.decided_at.desc(), Decision.id.desc())).label("rank"),
-    ).subquery()
+    current = select(Listing.id.label("listing_id"), Listing.current_decision.label("decision")).where(
+        Listing.current_decision.is_not(None))
     with engine.connect() as connection:
         scores = pd.DataFrame(connection.execute(flagged).mappings().all(),
                               columns=["listing_id", "species", "scored_at", "score_id", "started_at", "marketplace"])
-        decisions = pd.DataFrame(
-            connection.execute(select(ranked.c.listing_id, ranked.c.decision).where(ranked.c.rank == 1))
-            .mappings().all(), columns=["listing_id", "decision"])
+        decisions = pd.DataFrame(connection.execute(current).mappings().all(), columns=["listing_id", "decision"])
     if scores.empty:
         empty = pd.DataFrame(columns=COUNT_COLUMNS, dtype="int64")
         return Dashboard(empty.rename_axis("night"), empty.rename_axis("marketplace"),
@@ -102,6 +97,8 @@ def bar_chart_svg(frame: pd.DataFrame, title: str) -> str:
     import matplotlib.pyplot as plt
 
     plt.rcParams["svg.hashsalt"] = "wildwatch"  # stable ids: the same data gives the same file
+    # Labels are marketplace names and other stored text: shown, never interpreted ("$\\frac{$" is not TeX).
+    plt.rcParams["text.parse_math"] = False
     plt.rcParams["font.sans-serif"] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans"]
     figure, axes = plt.subplots(figsize=(max(4.0, 0.6 * len(frame) + 2), 3.2))
     try:

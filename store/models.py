@@ -97,12 +97,22 @@ class CrawlRun(Base):
 
 
 class Listing(Base):
-    """A listing's current content plus when we first, last and no longer saw it."""
+    """A listing's current content plus when we first, last and no longer saw it.
+
+    The `current_*` columns repeat the listing's newest score and decision
+    (the history stays whole in `scores` and `decisions`): store.repository
+    keeps them in step in the same transaction as each new row, so the review
+    queue and the exports filter and sort one indexed table instead of ranking
+    every score ever written.
+    """
 
     __tablename__ = "listings"
     __table_args__ = (
         UniqueConstraint("marketplace_id", "external_id"),
         Index("ix_listings_marketplace_last_seen", "marketplace_id", "last_seen_at"),
+        Index("ix_listings_current_flagged_score", "current_flagged", "current_score"),
+        Index("ix_listings_current_decision_score", "current_decision", "current_score"),
+        Index("ix_listings_marketplace_current", "marketplace_id", "current_score", "current_flagged"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -129,11 +139,25 @@ class Listing(Base):
     gone_at: Mapped[datetime | None]
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    # Newest score (scored_at, id) and decision (decided_at, id); NULL until there is one.
+    # use_alter: listings and scores/decisions point at each other.
+    current_score_id: Mapped[int | None] = mapped_column(ForeignKey("scores.id", use_alter=True))
+    current_score: Mapped[float | None] = mapped_column(Float)
+    current_flagged: Mapped[bool | None] = mapped_column(Boolean)
+    current_threshold: Mapped[float | None] = mapped_column(Float)
+    current_species: Mapped[list[Any] | None] = mapped_column(JSONType)
+    current_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", use_alter=True))
+    current_decision: Mapped[str | None] = mapped_column(String(20))
 
     marketplace: Mapped[Marketplace] = relationship()
 
     def __repr__(self) -> str:
         return f"Listing(id={self.id!r}, marketplace_id={self.marketplace_id!r}, external_id={self.external_id!r})"
+
+
+# The queue's order, highest score first with unscored listings last. PostgreSQL needs NULLS LAST in
+# the index to walk it in that order; SQLite sorts NULL lowest anyway (its migration says just DESC).
+Index("ix_listings_current_score", Listing.current_score.desc().nulls_last())
 
 
 class ListingSnapshot(Base):
@@ -163,7 +187,7 @@ class ModelVersion(Base):
 
 
 class Score(Base):
-    """One scoring of one listing; all are kept, the newest (scored_at, id) is current."""
+    """One scoring of one listing; all are kept, the newest (scored_at, id) is current (Listing.current_*)."""
 
     __tablename__ = "scores"
     __table_args__ = (
@@ -186,7 +210,7 @@ class Score(Base):
 
 
 class Decision(Base):
-    """An analyst's verdict on a listing; append-only, the newest is the current one."""
+    """An analyst's verdict on a listing; append-only, the newest is the current one (Listing.current_decision)."""
 
     __tablename__ = "decisions"
     __table_args__ = (

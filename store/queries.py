@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, func, nulls_last, select
+from sqlalchemy import Select, nulls_last, select, true
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -70,30 +70,6 @@ def evidence_summary(evidence: Any) -> str:
     return "; ".join(parts)
 
 
-def _latest_scores() -> Any:
-    """Each listing's newest score (newest scored_at, then highest id), as a subquery."""
-    ranked = select(
-        Score.listing_id,
-        Score.score,
-        Score.flagged,
-        Score.species,
-        Score.evidence,
-        Score.scored_at,
-        Score.model_version_id,
-        Score.threshold,
-        func.row_number()
-        .over(partition_by=Score.listing_id, order_by=(Score.scored_at.desc(), Score.id.desc()))
-        .label("rank"),
-    ).subquery("ranked")
-    return select(ranked).where(ranked.c.rank == 1).subquery("latest")
-
-
-def latest_scores_subquery() -> Any:
-    """Each listing's newest score row (listing_id, score, flagged, species, evidence, scored_at,
-    model_version_id, threshold) as a subquery: the one definition of "current score"."""
-    return _latest_scores()
-
-
 def listings_select(
     *,
     flagged_only: bool = True,
@@ -102,9 +78,12 @@ def listings_select(
     marketplace: str | None = None,
     run_ids: list[int] | None = None,
 ) -> Select[*tuple[Any, ...]]:
-    """The Core SELECT behind listings_frame (exposed for the review app to page through)."""
-    latest = _latest_scores()
-    join = and_(latest.c.listing_id == Listing.id)
+    """The Core SELECT behind listings_frame (exposed for the review app to page through).
+
+    Filters and order use the listing's current_* columns (indexed); the
+    current score row itself is joined by primary key for its evidence.
+    """
+    current = Listing.current_score_id == Score.id
     stmt = (
         select(
             Marketplace.name.label("marketplace"),
@@ -112,25 +91,25 @@ def listings_select(
             Listing.url, Listing.title, Listing.description, Listing.price, Listing.currency,
             Listing.price_text, Listing.seller_id, Listing.seller_name, Listing.seller_url,
             Listing.location, Listing.posted_at, Listing.category,
-            latest.c.score, latest.c.flagged, latest.c.species, latest.c.evidence,
+            Score.score, Score.flagged, Score.species, Score.evidence,
             ModelVersion.version.label("model_version"),
-            Listing.first_seen_at, Listing.last_seen_at, Listing.gone_at, latest.c.scored_at,
+            Listing.first_seen_at, Listing.last_seen_at, Listing.gone_at, Score.scored_at,
         )
         .join(Marketplace, Marketplace.id == Listing.marketplace_id)
-        .join(latest, join, isouter=not flagged_only)
-        .join(ModelVersion, ModelVersion.id == latest.c.model_version_id, isouter=True)
+        .join(Score, current, isouter=not flagged_only)
+        .join(ModelVersion, ModelVersion.id == Score.model_version_id, isouter=True)
     )
     if flagged_only:
-        stmt = stmt.where(latest.c.flagged.is_(True))
+        stmt = stmt.where(Listing.current_flagged == true())  # "= true": indexable on PostgreSQL, unlike IS TRUE
     if since is not None:
         stmt = stmt.where(Listing.last_seen_at >= as_utc(since))
     if min_score is not None:
-        stmt = stmt.where(latest.c.score >= min_score)
+        stmt = stmt.where(Listing.current_score >= min_score)
     if marketplace is not None:
         stmt = stmt.where(Marketplace.name == marketplace)
     if run_ids is not None:
         stmt = stmt.where(Listing.last_run_id.in_(run_ids))
-    return stmt.order_by(nulls_last(latest.c.score.desc()), Listing.last_seen_at.desc(), Listing.id)
+    return stmt.order_by(nulls_last(Listing.current_score.desc()), Listing.last_seen_at.desc(), Listing.id)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:

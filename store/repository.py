@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ __all__ = [
     "listings_frame",
     "mark_gone",
     "record_scores",
+    "refresh_current",
     "start_run",
     "upsert_listings",
 ]
@@ -137,13 +138,20 @@ def _validated(items: Iterable[Any], marketplace: Marketplace, errors: list[Reco
     return list(rows.values())
 
 
-def _current_hashes(session: Session, marketplace_id: int, external_ids: Sequence[str]) -> dict[str, str]:
+def _snapshot_hashes(session: Session, listing_ids: Sequence[int]) -> dict[int, str]:
+    """Each listing's newest snapshot hash: the content it had before this batch's upsert.
+
+    Read after the upsert, which holds the listings' row locks until commit: a
+    concurrent writer of the same listing has committed its snapshot by then (or
+    waits for ours), so two workers seeing one new listing at once store one
+    snapshot, not two. A hash read before the upsert would miss that.
+    """
+    newest = (select(func.max(ListingSnapshot.id)).where(ListingSnapshot.listing_id.in_(listing_ids))
+              .group_by(ListingSnapshot.listing_id))
     result = session.execute(
-        select(Listing.external_id, Listing.content_hash).where(
-            Listing.marketplace_id == marketplace_id, Listing.external_id.in_(external_ids)
-        )
+        select(ListingSnapshot.listing_id, ListingSnapshot.content_hash).where(ListingSnapshot.id.in_(newest))
     )
-    return {external_id: digest for external_id, digest in result}
+    return {listing_id: digest for listing_id, digest in result}
 
 
 def _row_ids(session: Session, marketplace_id: int, external_ids: Sequence[str]) -> dict[str, int]:
@@ -204,13 +212,14 @@ def upsert_listings(
     """
     if run.marketplace_id != marketplace.id:
         raise StoreError(f"run {run.id} crawls marketplace id {run.marketplace_id}, not {marketplace.name!r}")
-    rows = _validated(items, marketplace, errors)
+    # Sorted: concurrent writers lock overlapping listings in one order, so they wait instead of deadlocking.
+    rows = sorted(_validated(items, marketplace, errors), key=lambda row: row.external_id)
     ids: dict[str, int] = {}
     for chunk in _chunks(rows):
         external_ids = [row.external_id for row in chunk]
-        before = _current_hashes(session, marketplace.id, external_ids)
         _upsert_chunk(session, run, marketplace, chunk)
         chunk_ids = _row_ids(session, marketplace.id, external_ids)
+        before = _snapshot_hashes(session, list(chunk_ids.values()))
         snapshots = [
             {
                 "listing_id": chunk_ids[row.external_id],
@@ -220,7 +229,7 @@ def upsert_listings(
                 "data": row.content,
             }
             for row in chunk
-            if before.get(row.external_id) != row.content_hash
+            if before.get(chunk_ids[row.external_id]) != row.content_hash
         ]
         if snapshots:
             session.execute(SNAPSHOTS.insert(), snapshots)
@@ -293,7 +302,10 @@ def record_scores(
     wanted = sorted({row.listing_id for row in valid})
     known: set[int] = set()
     for chunk in _chunks(wanted):
-        known.update(session.scalars(select(Listing.id).where(Listing.id.in_(chunk))))
+        # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a concurrent scorer of the same
+        # listing waits, so the current-score refresh below sees every committed score.
+        known.update(session.scalars(select(Listing.id).where(Listing.id.in_(chunk)).order_by(Listing.id)
+                                     .with_for_update()))
     now = utcnow()
     params = []
     for row in valid:
@@ -315,6 +327,7 @@ def record_scores(
         )
     for rows in _chunks(params):
         session.execute(SCORES.insert(), list(rows))
+    refresh_current(session, Score, [p["listing_id"] for p in params])
     return len(params)
 
 
@@ -326,9 +339,43 @@ def add_decision(session: Session, listing_id: int, analyst: str, decision: str,
         raise StoreError(f"analyst must be a non-empty name, got {analyst!r}")
     if len(analyst) > 100:
         raise StoreError(f"analyst name is {len(analyst)} characters, the limit is 100")
-    if session.get(Listing, listing_id) is None:
+    if session.get(Listing, listing_id, with_for_update=True) is None:
         raise StoreError(f"no listing with id {listing_id!r}")
     row = Decision(listing_id=listing_id, analyst=analyst.strip(), decision=decision, note=note, decided_at=utcnow())
     session.add(row)
     session.flush()
+    refresh_current(session, Decision, [listing_id])
     return row
+
+
+#: What each history table repeats on the listing: the pointer, "newest" order, and listing <- history columns.
+_CURRENT: dict[type, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {
+    Score: (Listing.current_score_id, (Score.scored_at.desc(), Score.id.desc()),
+            {"current_score": Score.score, "current_flagged": Score.flagged, "current_threshold": Score.threshold,
+             "current_species": Score.species}),
+    Decision: (Listing.current_decision_id, (Decision.decided_at.desc(), Decision.id.desc()),
+               {"current_decision": Decision.decision}),
+}
+
+
+def refresh_current(session: Session, history: type[Score] | type[Decision],
+                    listing_ids: Iterable[int] | None = None) -> None:
+    """Point each listing's current_* columns at its newest `history` row (Score or Decision).
+
+    Two set-based UPDATEs per chunk of `listing_ids` (None: every listing at
+    once, e.g. after a bulk load), with the same definition of "newest" the
+    history indexes serve, so the listing row always agrees with the history
+    whatever order rows arrived in. Call it in the transaction that added rows.
+    """
+    pointer, newest, copied = _CURRENT[history]
+    latest = (select(history.id).where(history.listing_id == Listing.id).order_by(*newest).limit(1)
+              .correlate(Listing).scalar_subquery())
+    chunks = [None] if listing_ids is None else _chunks(sorted(set(listing_ids)))
+    for chunk in chunks:
+        which = [] if chunk is None else [Listing.id.in_(chunk)]
+        session.execute(update(Listing).where(*which).values({pointer: latest})
+                        .execution_options(synchronize_session=False))
+        session.execute(update(Listing).where(*which, history.id == pointer)
+                        .values({getattr(Listing, name): column for name, column in copied.items()})
+                        .execution_options(synchronize_session=False))
+    _expire(session, Listing)

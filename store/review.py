@@ -8,11 +8,12 @@ when, what, and the value before and after.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, case, cast, exists, func, literal, nulls_last, or_, select
+from sqlalchemy import Text, and_, cast, exists, false, func, literal, nulls_last, or_, select, true
 from sqlalchemy.orm import Session
 
 from store.columns import as_utc, utcnow
@@ -33,7 +34,6 @@ from store.models import (
     Tip,
     User,
 )
-from store.queries import latest_scores_subquery
 from store.repository import add_decision
 
 #: Labels analysts see for the stored decision values.
@@ -148,6 +148,10 @@ def decide(session: Session, listing_id: int, user: User, decision: str, note: s
     note = (note or "").strip() or None
     if note is not None and len(note) > 5000:
         raise StoreError(f"note is {len(note)} characters, the limit is 5000")
+    # Lock the listing row first (PostgreSQL; SQLite has one writer): of two analysts deciding at
+    # once, the second waits and then sees the first's decision, for the permission check and the audit.
+    if session.get(Listing, listing_id, with_for_update=True) is None:
+        raise StoreError(f"no listing with id {listing_id!r}")
     previous = current_decision(session, listing_id)
     if previous is not None and previous.analyst != user.name and user.role != "lead":
         raise PermissionDenied(
@@ -230,63 +234,89 @@ class QueueFilters:
                 raise StoreError(f"{name} must lie between 0 and 1, got {value!r}")
 
 
-def _latest_decisions() -> Any:
-    ranked = select(
-        Decision.listing_id, Decision.decision, Decision.analyst, Decision.decided_at,
-        func.row_number().over(partition_by=Decision.listing_id,
-                               order_by=(Decision.decided_at.desc(), Decision.id.desc())).label("rank"),
-    ).subquery("ranked_decisions")
-    return select(ranked).where(ranked.c.rank == 1).subquery("latest_decision")
+def _is_tip() -> Any:
+    return exists().where(Tip.listing_id == Listing.id, Tip.status == "stored")
 
 
-def queue_select(filters: QueueFilters) -> Any:
-    """Flagged listings (latest score) plus every tipped listing, with their current decision."""
-    latest = latest_scores_subquery()
-    decided = _latest_decisions()
-    is_tip = exists().where(Tip.listing_id == Listing.id, Tip.status == "stored")
-    default_threshold = literal(0.5)
-    threshold = func.coalesce(latest.c.threshold, default_threshold)
-    stmt = (
-        select(
-            Listing.id, Marketplace.name.label("marketplace"), Listing.external_id, Listing.url, Listing.title,
-            Listing.price, Listing.currency, Listing.seller_name, Listing.seller_id, Listing.first_seen_at,
-            Listing.last_seen_at, Listing.gone_at,
-            latest.c.score, latest.c.flagged, latest.c.species, threshold.label("threshold"),
-            decided.c.decision, decided.c.analyst, decided.c.decided_at,
-            is_tip.label("is_tip"),
-        )
-        .join(Marketplace, Marketplace.id == Listing.marketplace_id)
-        .join(latest, latest.c.listing_id == Listing.id, isouter=True)
-        .join(decided, decided.c.listing_id == Listing.id, isouter=True)
-        .where(or_(latest.c.flagged.is_(True), is_tip))
-    )
+def _tipped() -> Any:
+    """Listing has a stored tip, as IN (the few tipped ids): read once, or driven from the tips."""
+    return Listing.id.in_(select(Tip.listing_id).where(Tip.status == "stored"))
+
+
+#: "= true", not "IS TRUE": PostgreSQL can use an index only for the former. NULL (never scored) is neither.
+_FLAGGED = Listing.current_flagged == true()
+_NOT_FLAGGED = func.coalesce(Listing.current_flagged, false()) == false()
+
+
+def _queue_filtered(stmt: Any, filters: QueueFilters, members: Any) -> Any:
+    """`stmt` (a SELECT over listings) narrowed to `members` and `filters`, on the listing's current_* columns."""
+    stmt = stmt.where(members)
     if filters.marketplace:
-        stmt = stmt.where(Marketplace.name == filters.marketplace)
+        market = select(Marketplace.id).where(Marketplace.name == filters.marketplace).scalar_subquery()
+        stmt = stmt.where(Listing.marketplace_id == market)
     if filters.species:
         # species is a JSON list; its text form contains "group" on SQLite and PostgreSQL alike.
-        stmt = stmt.where(cast(latest.c.species, Text).like(f'%"{filters.species}"%'))
+        stmt = stmt.where(cast(Listing.current_species, Text).like(f'%"{filters.species}"%'))
     if filters.status == "undecided":
-        stmt = stmt.where(decided.c.decision.is_(None))
+        stmt = stmt.where(Listing.current_decision.is_(None))
     elif filters.status == "decided":
-        stmt = stmt.where(decided.c.decision.is_not(None))
+        # = IS NOT NULL (the check constraint allows only these), spelt so the decision index is used.
+        stmt = stmt.where(Listing.current_decision.in_(DECISIONS))
     elif filters.status:
-        stmt = stmt.where(decided.c.decision == filters.status)
+        stmt = stmt.where(Listing.current_decision == filters.status)
     if filters.source == "tip":
-        stmt = stmt.where(is_tip)
+        stmt = stmt.where(_tipped())
     elif filters.source == "crawl":
-        stmt = stmt.where(~is_tip)
+        stmt = stmt.where(~_tipped())
     if filters.seen_from is not None:
         stmt = stmt.where(Listing.last_seen_at >= as_utc(filters.seen_from))
     if filters.seen_to is not None:
         stmt = stmt.where(Listing.last_seen_at < as_utc(filters.seen_to))
     if filters.min_score is not None:
-        stmt = stmt.where(latest.c.score >= filters.min_score)
+        stmt = stmt.where(Listing.current_score >= filters.min_score)
     if filters.max_score is not None:
-        stmt = stmt.where(latest.c.score <= filters.max_score)
+        stmt = stmt.where(Listing.current_score <= filters.max_score)
+    return stmt
+
+
+def queue_select(filters: QueueFilters) -> Any:
+    """Flagged listings (current score) plus every tipped listing, with their current decision."""
+    threshold = func.coalesce(Listing.current_threshold, literal(0.5))
+    stmt = _queue_filtered(
+        select(
+            Listing.id, Marketplace.name.label("marketplace"), Listing.external_id, Listing.url, Listing.title,
+            Listing.price, Listing.currency, Listing.seller_name, Listing.seller_id, Listing.first_seen_at,
+            Listing.last_seen_at, Listing.gone_at,
+            Listing.current_score.label("score"), Listing.current_flagged.label("flagged"),
+            Listing.current_species.label("species"), threshold.label("threshold"),
+            Listing.current_decision.label("decision"), Decision.analyst, Decision.decided_at,
+            _is_tip().label("is_tip"),
+        )
+        .join(Marketplace, Marketplace.id == Listing.marketplace_id)
+        .join(Decision, Decision.id == Listing.current_decision_id, isouter=True),
+        # A per-row EXISTS keeps the plan "walk the score index, stop after a page" on both databases.
+        filters, or_(_FLAGGED, _is_tip()),
+    )
     if filters.order == "uncertain":
-        distance = func.abs(latest.c.score - threshold)
+        distance = func.abs(Listing.current_score - threshold)
         return stmt.order_by(nulls_last(distance.asc()), Listing.id)
-    return stmt.order_by(nulls_last(latest.c.score.desc()), Listing.last_seen_at.desc(), Listing.id)
+    return stmt.order_by(nulls_last(Listing.current_score.desc()), Listing.last_seen_at.desc(), Listing.id)
+
+
+def queue_count(session: Session, filters: QueueFilters) -> int:
+    """How many listings the queue holds under `filters`, in index-friendly pieces.
+
+    Decided listings are few: the decision index leads. Otherwise flagged
+    listings and tipped-but-not-flagged ones are counted apart (an OR of the
+    two would make PostgreSQL read the whole table), and "undecided" is all
+    minus decided, since undecided listings are most of the table.
+    """
+    if filters.status == "undecided":
+        return (queue_count(session, replace(filters, status=None))
+                - queue_count(session, replace(filters, status="decided")))
+    parts = [or_(_FLAGGED, _tipped())] if filters.status else [_FLAGGED, and_(_tipped(), _NOT_FLAGGED)]
+    return sum(int(session.execute(_queue_filtered(select(func.count(Listing.id)), filters, members)).scalar_one())
+               for members in parts)
 
 
 @dataclass
@@ -301,20 +331,27 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def queue_page(session: Session, filters: QueueFilters, page: int = 1, per_page: int = 50) -> QueuePage:
-    stmt = queue_select(filters)
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+def queue_rows(session: Session, filters: QueueFilters, *, limit: int, offset: int = 0) -> list[Any]:
+    """One slice of the queue in its order (no total: the listing page's "next" needs none)."""
+    return list(session.execute(queue_select(filters).limit(limit).offset(offset)).all())
+
+
+def queue_page(session: Session, filters: QueueFilters, page: int = 1, per_page: int = 50,
+               *, total: int | None = None) -> QueuePage:
+    """Page `page` of the queue; pass `total` when the caller already knows it (e.g. cached)."""
     page = max(1, page)
-    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return QueuePage(rows=list(rows), total=int(total), page=page, per_page=per_page)
+    rows = queue_rows(session, filters, limit=per_page, offset=(page - 1) * per_page)
+    if total is None:
+        total = queue_count(session, filters)
+    return QueuePage(rows=rows, total=total, page=page, per_page=per_page)
 
 
 def queue_options(session: Session) -> dict[str, list[str]]:
     """Marketplaces and species groups present, for the filter menus."""
     marketplaces = list(session.scalars(select(Marketplace.name).order_by(Marketplace.name)))
-    latest = latest_scores_subquery()
     groups: set[str] = set()
-    for species in session.scalars(select(latest.c.species).where(latest.c.flagged.is_(True))):
+    # DISTINCT in the database: a few dozen species lists come back, not one per flagged listing.
+    for species in session.scalars(select(Listing.current_species).distinct().where(_FLAGGED)):
         groups.update(s for s in species or () if isinstance(s, str))
     return {"marketplaces": marketplaces, "species": sorted(groups)}
 
@@ -351,15 +388,14 @@ def listing_detail(session: Session, listing_id: int, *, seller_limit: int = 50)
     latest = scores[-1] if scores else None
     model = session.get(ModelVersion, latest.model_version_id) if latest else None
     seller_listings: list[Any] = []
-    if listing.seller_id or listing.seller_name:
-        scores_now = latest_scores_subquery()
+    if seller_limit > 0 and (listing.seller_id or listing.seller_name):
         same_seller = (Listing.seller_id == listing.seller_id) if listing.seller_id else (
             Listing.seller_name == listing.seller_name)
         seller_listings = list(session.execute(
-            select(Listing.id, Listing.title, Listing.url, Listing.gone_at, scores_now.c.score, scores_now.c.flagged)
-            .join(scores_now, scores_now.c.listing_id == Listing.id, isouter=True)
+            select(Listing.id, Listing.title, Listing.url, Listing.gone_at,
+                   Listing.current_score.label("score"), Listing.current_flagged.label("flagged"))
             .where(Listing.marketplace_id == listing.marketplace_id, same_seller, Listing.id != listing.id)
-            .order_by(nulls_last(scores_now.c.score.desc()), Listing.id)
+            .order_by(nulls_last(Listing.current_score.desc()), Listing.id)
             .limit(seller_limit)
         ).all())
     return ListingDetail(
@@ -384,31 +420,31 @@ def listing_detail(session: Session, listing_id: int, *, seller_limit: int = 50)
 
 def reviewed_listings(session: Session) -> list[Any]:
     """Listings with their current decision and latest species, for training from reviews."""
-    decided = _latest_decisions()
-    latest = latest_scores_subquery()
     return list(session.execute(
         select(Listing.id, Marketplace.name.label("marketplace"), Listing.external_id, Listing.title,
-               Listing.description, Listing.price, Listing.currency, decided.c.decision, latest.c.species)
+               Listing.description, Listing.price, Listing.currency, Listing.current_decision.label("decision"),
+               Listing.current_species.label("species"))
         .join(Marketplace, Marketplace.id == Listing.marketplace_id)
-        .join(decided, decided.c.listing_id == Listing.id)
-        .join(latest, latest.c.listing_id == Listing.id, isouter=True)
+        .where(Listing.current_decision.is_not(None))
         .order_by(Listing.id)
     ).all())
 
 
-def review_counts(session: Session) -> dict[str, int]:
-    """Queue totals for the header: flagged or tipped listings, and how many are still undecided."""
-    stmt = queue_select(QueueFilters())
-    sub = stmt.order_by(None).subquery()
-    total, undecided = session.execute(
-        select(func.count(), func.sum(case((sub.c.decision.is_(None), 1), else_=0))).select_from(sub)
-    ).one()
-    return {"queue": int(total or 0), "undecided": int(undecided or 0)}
+def review_counts(session: Session, count: Callable[[QueueFilters], int] | None = None) -> dict[str, int]:
+    """Queue totals for the header: flagged or tipped listings, and how many are still undecided.
+
+    `count` (default: queue_count) lets the app pass its cached totals: the
+    total does not change when someone decides, only the decided count does.
+    """
+    count = count or (lambda filters: queue_count(session, filters))
+    total = count(QueueFilters())
+    return {"queue": total, "undecided": total - count(QueueFilters(status="decided"))}
 
 
 __all__ = [
     "DECISION_LABELS", "STATUSES", "PermissionDenied", "QueueFilters", "QueuePage", "ListingDetail",
     "add_user", "audit", "audit_history", "check_user_name", "current_decision", "decide", "decision_history",
-    "get_user", "listing_detail", "queue_options", "queue_page", "queue_select", "record_capture", "record_tip",
+    "get_user", "listing_detail", "queue_count", "queue_options", "queue_page", "queue_rows", "queue_select",
+    "record_capture", "record_tip",
     "review_counts", "reviewed_listings", "set_user",
 ]
