@@ -27,6 +27,7 @@ from store.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT_S = 10
 
 _SUPPORTED = {"sqlite": {"pysqlite"}, "postgresql": {"psycopg"}}
 
@@ -67,6 +68,20 @@ def parse_url(url: str) -> URL:
     return parsed.set(drivername=f"{backend}+{driver}")
 
 
+def describe_error(exc: BaseException) -> str:
+    """One line for a database error: the driver's first line, without SQLAlchemy's SQL dump and links.
+
+    psycopg puts "connection failed: " and a hint on further lines; SQLAlchemy
+    appends the statement and a "Background on this error" URL. A user needs
+    only the first line of the driver's message, with any password redacted.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(orig).__name__
+    text = re.sub(r"^connection failed:\s*", "", text)
+    return re.sub(r"//[^/@\s]*:[^/@\s]*@", "//***@", text)
+
+
 def _dumps(value: Any) -> str:
     # Keep Chinese readable in SQLite's JSON text (PostgreSQL JSONB does anyway).
     return json.dumps(value, ensure_ascii=False)
@@ -103,6 +118,8 @@ def make_engine(url: str) -> Engine:
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         options["pool_pre_ping"] = True
+        # An unreachable host fails in seconds instead of the OS's minutes-long TCP timeout.
+        options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
     try:
         engine = create_engine(parsed, **options)
     except (ArgumentError, ImportError) as exc:
@@ -154,7 +171,7 @@ def _migrate(url: str, step, revision: str, what: str) -> None:
             config.attributes["connection"] = connection
             step(config, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"migrating {redact(url)!r} {what} {revision!r} failed: {exc}") from exc
+        raise StoreError(f"migrating {redact(url)!r} {what} {revision!r} failed: {describe_error(exc)}") from exc
     finally:
         engine.dispose()
 
@@ -176,7 +193,7 @@ def current_revision(url: str) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the schema revision of {redact(url)!r}: {exc}") from exc
+        raise StoreError(f"cannot read the schema revision of {redact(url)!r}: {describe_error(exc)}") from exc
     finally:
         engine.dispose()
 
@@ -187,8 +204,11 @@ def require_current_schema(engine: Engine) -> None:
     Writers call this before a crawl so an old schema fails loudly at start
     instead of halfway through a night's batch.
     """
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the schema revision of {redact(engine.url)!r}: {describe_error(exc)}") from exc
     head = head_revision()
     if current != head:
         raise StoreError(

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+import db_backend
+from db_backend import database_url_for  # noqa: F401 - tests import it from here with the CLI helpers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +40,7 @@ def wildwatch_env(data_dir: Path, models_dir: Path, **extra: str) -> dict[str, s
         "WILDWATCH_MODELS_DIR": str(models_dir),
         "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     })
+    env.update(db_backend.cli_database_env(data_dir))  # PostgreSQL pass: a throwaway database per data dir
     env.update(extra)
     return env
 
@@ -61,3 +65,56 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("wildwatch measurements")
         for line in _REPORTED:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """An empty database on this pass's backend (WILDWATCH_TEST_BACKEND), removed afterwards."""
+    from store.testing import throwaway_database
+
+    with throwaway_database(db_backend.BACKEND, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(db_url):
+    """An Engine on a freshly migrated database of this pass's backend."""
+    from store import db
+
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def pytest_report_header():
+    return f"wildwatch test database: {db_backend.BACKEND} (WILDWATCH_TEST_BACKEND)"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if db_backend.DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+    unavailable = db_backend.postgres_pass_unavailable()
+    if unavailable:  # one reason for the whole pass instead of one connection attempt per test
+        for item in items:
+            if item.get_closest_marker("db"):
+                item.add_marker(pytest.mark.skip(reason=unavailable))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    db_backend.set_current(item)
+    try:
+        return (yield)
+    finally:
+        db_backend.set_current(None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or nextitem.path != item.path:
+            db_backend.DATABASES.close()  # after the module's fixtures let go of its databases

@@ -11,11 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
-from conftest import ROOT, run_cli, wildwatch_env
+from conftest import ROOT, database_url_for, run_cli, wildwatch_env
 from store.models import CrawlRun, Listing, ListingSnapshot, Score
 from wildwatch.demo.oldstreet import OldStreetShop
+
+pytestmark = pytest.mark.db
 
 SITE = """\
 name: {name}
@@ -69,7 +72,7 @@ def test_sigkilled_crawl_resumes_without_losing_or_duplicating_listings(tmp_path
         process.wait(timeout=30)
         first_hits = shop.hits
 
-    engine = create_engine(f"sqlite:///{data_dir / 'wildwatch.db'}")
+    engine = create_engine(database_url_for(data_dir))
     try:
         with engine.connect() as conn:
             killed_run = conn.execute(select(CrawlRun)).one()
@@ -121,7 +124,7 @@ def test_a_site_whose_layout_changed_fails_its_monitor_and_nightly_exits_non_zer
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     assert "monitor failed" in result.stderr and "changed-shop: listings: only 0 listings" in result.stderr
     assert "good-shop" not in result.stderr
-    engine = create_engine(f"sqlite:///{data_dir / 'wildwatch.db'}")
+    engine = create_engine(database_url_for(data_dir))
     try:
         with engine.connect() as conn:
             runs = {run.stats.get("listings"): run for run in conn.execute(select(CrawlRun))}

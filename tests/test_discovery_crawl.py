@@ -7,10 +7,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import create_engine, select
 
-from conftest import run_cli, wildwatch_env
+from conftest import database_url_for, run_cli, wildwatch_env
 from crawler.browser import BrowserNotFoundError, resolve_chromium
 from store.models import CrawlRun, Listing
 from unseen_shop import UnseenShop
+
+pytestmark = pytest.mark.db
 
 
 def _browser_or_skip():
@@ -21,7 +23,7 @@ def _browser_or_skip():
 
 
 def _rows(data_dir):
-    engine = create_engine(f"sqlite:///{data_dir / 'wildwatch.db'}")
+    engine = create_engine(database_url_for(data_dir))
     try:
         with engine.connect() as conn:
             return list(conn.execute(select(Listing))), list(conn.execute(select(CrawlRun)))

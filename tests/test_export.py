@@ -9,7 +9,6 @@ import pytest
 from crawler.items import ListingItem
 from store import db
 from store import repository as repo
-from store.testing import throwaway_database
 from wildwatch.export import FORMULA_PREFIXES, export_frame, export_listings, neutralise_formula
 
 DANGEROUS = ["=1+1", "+86 138", "-cmd|' /C calc'!A0", "@SUM(A1)", "\tTAB", "\rCR"]
@@ -104,15 +103,6 @@ def test_neutralise_formula():
     assert neutralise_formula("") == ""
     assert neutralise_formula(-5) == -5
     assert neutralise_formula(None) is None
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    with throwaway_database(request.param, tmp_path) as url:
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def test_export_listings_writes_the_flagged_listings(engine, tmp_path):

@@ -7,11 +7,13 @@ from urllib.parse import unquote_to_bytes
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from conftest import run_cli, wildwatch_env
+from conftest import database_url_for, run_cli, wildwatch_env
 from store.models import CrawlRun, Listing, ListingSnapshot, Marketplace
 from wildwatch.config import DEMO_CATALOG
 from wildwatch.demo.catalog import load_catalog
 from wildwatch.demo.oldstreet import NIGHT2_CHANGED, NIGHT2_REMOVED, OldStreetShop, build_listings
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +21,7 @@ def two_nights(tmp_path_factory, trained_models_dir):
     data_dir = tmp_path_factory.mktemp("oldstreet")
     env = wildwatch_env(data_dir, trained_models_dir)
     nights = []
-    engine = create_engine(f"sqlite:///{data_dir / 'wildwatch.db'}")
+    engine = create_engine(database_url_for(data_dir))
     for night in (1, 2):
         with OldStreetShop(night=night) as shop:
             result = run_cli(["crawl", "demo-oldstreet", "--base-url", shop.base_url], env)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli, wildwatch_env
+from conftest import ROOT, database_url_for, run_cli, wildwatch_env
 from crawler.browser import BrowserNotFoundError, launch_options, resolve_chromium
 from review.app import create_app
 from review.server import ReviewServer
@@ -27,7 +27,7 @@ from wildwatch.config import DEMO_CATALOG, Settings
 from wildwatch.demo.catalog import live_listings, load_catalog
 from wildwatch.demo.server import DemoMarketplace
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2;alert(1)">象牙 hidden'
 
@@ -55,7 +55,7 @@ def site(tmp_path_factory, trained_models_dir):
     assert night.returncode == 0, night.stderr[-3000:]
     for name, role in (("alice", "analyst"), ("bob", "analyst"), ("lena", "lead")):
         add_user(env, name, role)
-    url = f"sqlite:///{data_dir / 'wildwatch.db'}"
+    url = database_url_for(data_dir)
     engine = make_engine(url)
     hostile_ids = seed(engine, [(listing("X1", HOSTILE, HOSTILE + "\n" + HOSTILE, seller_url="javascript:alert(5)"),
                                  0.99, [evidence("象牙"), evidence("象牙", "description")])], marketplace="hostile-shop")

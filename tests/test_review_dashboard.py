@@ -14,8 +14,7 @@ from test_review_app import login
 from wildwatch.config import Settings
 
 
-def seeded(tmp_path):
-    url = f"sqlite:///{tmp_path / 'db' / 'wildwatch.db'}"
+def seeded(url):
     engine = migrated_engine(url)
     standard_users(engine)
     ids = seed(engine, [
@@ -32,8 +31,8 @@ def seeded(tmp_path):
     return url, engine
 
 
-def test_counts_per_marketplace_species_and_night(tmp_path):
-    url, engine = seeded(tmp_path)
+def test_counts_per_marketplace_species_and_night(db_url):
+    url, engine = seeded(db_url)
     try:
         board = load_dashboard(engine)
     finally:
@@ -49,8 +48,8 @@ def test_counts_per_marketplace_species_and_night(tmp_path):
     assert "Flagged 3, reviewed 2, confirmed 1" in page
 
 
-def test_empty_database_gives_an_empty_report(tmp_path):
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+def test_empty_database_gives_an_empty_report(db_url):
+    engine = migrated_engine(db_url)
     try:
         board = load_dashboard(engine)
     finally:
@@ -59,8 +58,8 @@ def test_empty_database_gives_an_empty_report(tmp_path):
     assert "no flagged listings yet" in report_html(board, "sqlite://")
 
 
-def test_dashboard_page_needs_login_and_shows_the_charts(tmp_path):
-    url, engine = seeded(tmp_path)
+def test_dashboard_page_needs_login_and_shows_the_charts(db_url, tmp_path):
+    url, engine = seeded(db_url)
     app = create_app(replace(Settings.from_env(), database_url=url, data_dir=tmp_path / "data"), testing=True)
     client = app.test_client()
     assert client.get("/dashboard", headers={"Accept": "text/html"}).status_code == 302
@@ -70,8 +69,8 @@ def test_dashboard_page_needs_login_and_shows_the_charts(tmp_path):
     assert "Flagged <strong>3</strong>, reviewed <strong>2</strong>" in page
 
 
-def test_report_command_writes_html(tmp_path, trained_models_dir):
-    url, engine = seeded(tmp_path)
+def test_report_command_writes_html(db_url, tmp_path, trained_models_dir):
+    url, engine = seeded(db_url)
     engine.dispose()
     out = tmp_path / "out" / "report.html"
     env = wildwatch_env(tmp_path / "data", trained_models_dir, WILDWATCH_DATABASE_URL=url)

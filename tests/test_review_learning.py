@@ -8,12 +8,14 @@ import pytest
 
 from classifier.labelled import is_test_id
 from classifier.train import train
-from conftest import run_cli, wildwatch_env
+from conftest import database_url_for, run_cli, wildwatch_env
 from review.learning import REVIEW_PREFIX, review_rows
 from review_support import evidence, listing, migrated_engine, seed, standard_users
 from store.db import session_scope
 from store.review import decide, get_user
 from wildwatch.config import LABELLED_DIR
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def small_labelled(tmp_path):
 @pytest.fixture
 def reviewed(tmp_path):
     data_dir = tmp_path / "data"
-    engine = migrated_engine(f"sqlite:///{data_dir / 'wildwatch.db'}")
+    engine = migrated_engine(database_url_for(data_dir))
     standard_users(engine)
     items = [(listing(f"P{i}", f"犀角杯 老货 私聊 {i}", "懂的来"), 0.9, [evidence("犀角", group="rhino_horn")])
              for i in range(30)]

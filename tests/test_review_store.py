@@ -8,7 +8,7 @@ from sqlalchemy.exc import DatabaseError
 
 from review.auth import hash_password, needs_rehash, verify_password
 from review.highlight import find_spans, segments
-from review_support import evidence, listing, migrated_engine, seed, standard_users
+from review_support import evidence, listing, seed, standard_users
 from store.db import session_scope
 from store.errors import StoreError
 from store.models import AuditEntry, Decision
@@ -23,16 +23,13 @@ from store.review import (
     queue_page,
     record_tip,
 )
-from store.testing import throwaway_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    with throwaway_database(request.param, tmp_path) as url:
-        engine = migrated_engine(url)
-        standard_users(engine)
-        yield engine
-        engine.dispose()
+@pytest.fixture
+def engine(engine):
+    """The shared migrated engine (tests/conftest.py), with the standard review accounts."""
+    standard_users(engine)
+    return engine
 
 
 @pytest.fixture

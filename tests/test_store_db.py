@@ -7,32 +7,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from crawler.items import ListingItem
 from store import db
 from store.errors import StoreError
-from store.models import Base, Marketplace
-from store.testing import throwaway_database
+from store.models import Marketplace
 from store.validation import CONTENT_FIELDS, content_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = {"marketplaces", "crawl_runs", "listings", "listing_snapshots", "model_versions", "scores", "decisions"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    with throwaway_database(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def engine(db_url):
-    db.upgrade(db_url)
-    engine = db.make_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 def test_sqlite_engine_creates_directory_and_sets_pragmas(tmp_path):
@@ -94,41 +77,6 @@ def test_upgrade_creates_schema_and_reports_head(db_url):
     assert db.current_revision(db_url) == db.head_revision()
 
 
-def test_downgrade_to_base_removes_tables_and_upgrade_restores_them(db_url):
-    db.upgrade(db_url)
-    db.downgrade(db_url, "base")
-    assert db.current_revision(db_url) is None
-    engine = db.make_engine(db_url)
-    try:
-        assert not TABLES & set(sa.inspect(engine).get_table_names())
-        with pytest.raises(StoreError, match="migrate it first"):
-            db.require_current_schema(engine)
-    finally:
-        engine.dispose()
-    db.upgrade(db_url)
-    assert db.current_revision(db_url) == db.head_revision()
-
-
-def _diff(engine, metadata):
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, metadata)
-
-
-def test_migrations_match_models(engine):
-    assert _diff(engine, Base.metadata) == []
-
-
-def test_model_comparison_would_notice_a_difference(engine):
-    # Guards the test above against passing vacuously.
-    changed = sa.MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.sorted_tables:
-        table.to_metadata(changed)
-    changed.tables["listings"].append_column(sa.Column("extra_column", sa.Integer()))
-    diff = _diff(engine, changed)
-    assert any(op[0] == "add_column" and op[3].name == "extra_column" for op in diff)
-
-
 def test_session_scope_commits_on_success_and_rolls_back_on_error(engine):
     with db.session_scope(engine) as session:
         session.add(Marketplace(name="kept"))
@@ -141,8 +89,8 @@ def test_session_scope_commits_on_success_and_rolls_back_on_error(engine):
     assert names == {"kept"}
 
 
-def test_require_current_schema_fails_on_empty_database(tmp_path):
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+def test_require_current_schema_fails_on_empty_database(db_url):
+    engine = db.make_engine(db_url)
     try:
         with pytest.raises(StoreError, match="revision None"):
             db.require_current_schema(engine)
@@ -150,15 +98,14 @@ def test_require_current_schema_fails_on_empty_database(tmp_path):
         engine.dispose()
 
 
-def test_alembic_cli_config_points_at_packaged_migrations(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_alembic_cli_config_points_at_packaged_migrations(db_url, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", str(ROOT / "store" / "alembic.ini"), "-x", f"url={url}",
+        [sys.executable, "-m", "alembic", "-c", str(ROOT / "store" / "alembic.ini"), "-x", f"url={db_url}",
          "upgrade", "head"],
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert db.current_revision(url) == db.head_revision()
+    assert db.current_revision(db_url) == db.head_revision()
 
 
 def test_snapshot_fields_and_hash_match_the_crawler_item():

@@ -12,16 +12,6 @@ from store import db
 from store import repository as repo
 from store.models import Listing
 from store.queries import FRAME_COLUMNS, evidence_summary
-from store.testing import throwaway_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    with throwaway_database(request.param, tmp_path) as url:
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def item(market: str, listing_id: str, day: int, title: str = "象牙手镯") -> dict:

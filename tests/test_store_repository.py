@@ -14,16 +14,6 @@ from store import db
 from store import repository as repo
 from store.errors import StoreError
 from store.models import CrawlRun, Decision, Listing, ListingSnapshot, Score
-from store.testing import throwaway_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    with throwaway_database(request.param, tmp_path) as url:
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 @pytest.fixture
