@@ -133,6 +133,19 @@ class SiteCacheStorage(FilesystemCacheStorage):
         stored, asked = urlsplit(response.url), urlsplit(request.url)
         return response.replace(url=stored._replace(scheme=asked.scheme, netloc=asked.netloc).geturl())
 
+    def store_response(self, spider, request, response) -> None:
+        """Keep the page for revalidation; a cache that cannot be written (full or read-only disk) costs only
+        the 304s of the next crawl, so the page is still crawled and the failure is logged once and counted."""
+        try:
+            super().store_response(spider, request, response)
+        except OSError as exc:
+            stats = getattr(getattr(spider, "crawler", None), "stats", None)
+            if stats is not None:
+                if not stats.get_value("wildwatch/cache_write_errors"):
+                    logger.warning("HTTP cache not written under %s (%s): pages are crawled, not kept for "
+                                   "revalidation", self.cachedir, exc.strerror or exc)
+                stats.inc_value("wildwatch/cache_write_errors")
+
     def _get_request_path(self, spider, request) -> str:
         parts = urlsplit(request.url)
         digest = hashlib.sha1()

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import create_engine, select
 
-from conftest import run_cli, wildwatch_env
+from conftest import database_url_for, run_cli, wildwatch_env
 from store.models import CrawlRun, Listing
 
 PAGES = {
@@ -81,6 +81,7 @@ politeness:
 """
 
 
+@pytest.mark.db
 def test_broken_pages_are_counted_and_the_crawl_goes_on(tmp_path, shop, trained_models_dir):
     config = tmp_path / "brokenshop.yaml"
     config.write_text(site_config(shop), encoding="utf-8")
@@ -88,7 +89,7 @@ def test_broken_pages_are_counted_and_the_crawl_goes_on(tmp_path, shop, trained_
     result = run_cli(["crawl", str(config)], env)
     assert result.returncode == 0, result.stdout + result.stderr
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'wildwatch.db'}")
+    engine = create_engine(database_url_for(tmp_path / "data"))
     try:
         with engine.connect() as conn:
             listings = {row.external_id: row for row in conn.execute(select(Listing))}
@@ -103,7 +104,8 @@ def test_broken_pages_are_counted_and_the_crawl_goes_on(tmp_path, shop, trained_
     assert stats["download_errors"] == 1           # /p/3 after retries
     assert stats["retries"] >= 1
     assert stats["unavailable"] == 1               # /p/5
-    assert stats["errors"] >= 3                    # plus the binary page
+    assert stats["errors"] >= 2                    # /p/2 and /p/3; the image is skipped, not an error:
+    assert stats["skipped"] == {"binary": 1}       # /p/4, counted by its reason (crawler.pageguard)
     assert stats["robots_forbidden"] == 1          # /private/ obeyed
     assert run.status == "succeeded"
     assert Handler.hits.get("/private/p/9") is None

@@ -104,13 +104,26 @@ def _title(selector: Selector) -> str | None:
 
 
 def _own_text(element) -> str:
-    """Text of an element without its block-level children (inline children included)."""
+    """Text of an element without its block-level children (inline children included).
+
+    Walks with its own stack, not by recursion: a hostile page nests inline tags thousands deep."""
     parts = [element.text or ""]
-    for child in element:
+    stack = [(iter(element), "")]  # children still to visit, and the tail that follows them
+    while stack:
+        children, tail = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            parts.append(tail)
+            continue
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in _INLINE:
-            parts.append(_own_text(child) if tag != "br" else "\n")
-        parts.append(child.tail or "")
+        if tag == "br":
+            parts.append("\n" + (child.tail or ""))
+        elif tag in _INLINE:
+            parts.append(child.text or "")
+            stack.append((iter(child), child.tail or ""))
+        else:
+            parts.append(child.tail or "")
     return "".join(parts)
 
 

@@ -224,6 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
         shop: OldStreetShop = self.server.site  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
         shop._count(parts.path + ("?" + parts.query if parts.query else ""))  # with the query: ?id= names the page
+        if shop.faults is not None and shop.faults.inject(self, self.path):
+            return
         # The search box sends GBK; everything else is ASCII.
         query = parse_qs(parts.query, encoding="gbk", errors="replace")
         response, last_modified = shop._router.dispatch(parts.path or "/", query)

@@ -11,6 +11,7 @@ from typing import Iterable
 from urllib.parse import quote
 
 from wildwatch.demo.catalog import DemoListing, category_name
+from wildwatch.demo.hostile import HOME_LINK
 from wildwatch.demo.shop import Page, ShopView
 
 SITE_NAME = "Demo Bazaar 演示集市"
@@ -69,7 +70,7 @@ def _next_link(href: str) -> str:
     return f'<a class="next" rel="next" href="{_e(href)}">下一页 Next »</a>'
 
 
-def home(view: ShopView) -> str:
+def home(view: ShopView, broken_pages: bool = True) -> str:
     links = "\n".join(f'<li><a class="category-link" href="/c/{slug}">{_e(category_name(slug))}</a></li>'
                       for slug in view.categories)
     body = f"""<h1>{_e(SITE_NAME)}</h1>
@@ -78,7 +79,8 @@ def home(view: ShopView) -> str:
 <h2>商品分类 Categories</h2>
 <ul class="categories">
 {links}
-</ul>"""
+</ul>
+{HOME_LINK if broken_pages else ""}"""
     return layout(SITE_NAME, body)
 
 
