@@ -28,7 +28,7 @@ __all__ = ["STAGES", "Sizes", "QUICK", "FULL", "run_bench"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("classifier", "crawl", "rendering", "storage", "memory", "review")
+STAGES = ("classifier", "crawl", "rendering", "storage", "memory", "review", "workers")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class Sizes:
     review_requests_per_client: int
     review_clients: int = 20
     review_seconds: float = 120.0  # clients stop asking after this long (slow pages would otherwise take hours)
+    workers_listings: int = 300
+    workers_counts: tuple[int, ...] = (1, 2, 3)
+    workers_delay: float = 0.5  # seconds the shop waits before each answer (a remote site's latency)
 
 
 QUICK = Sizes(
@@ -59,6 +62,7 @@ QUICK = Sizes(
     storage_rows=2000, storage_batches=(100, 500), storage_repeats=1,
     memory_nights=(300, 1200),
     review_listings=3000, review_requests_per_client=4, review_seconds=30,
+    workers_listings=100,
 )
 FULL = Sizes(
     classifier_listings=8000, classifier_repeats=3,
@@ -67,6 +71,7 @@ FULL = Sizes(
     storage_rows=10000, storage_batches=(100, 1000), storage_repeats=2,
     memory_nights=(1000, 5000, 20000),
     review_listings=100_000, review_requests_per_client=20, review_seconds=150,
+    workers_listings=600,
 )
 
 
@@ -86,7 +91,7 @@ def run_bench(*, quick: bool, out_dir: Path, only: list[str] | None = None, mode
               train: bool = False, sizes: Sizes | None = None, keep: bool = False,
               progress: Callable[[str], None] = lambda line: None, command: str = "") -> Report:
     """Run the chosen stages and write the report under ``out_dir``; returns the report."""
-    from bench import classify, crawl, memory, render, review_app, storage
+    from bench import classify, crawl, memory, render, review_app, storage, workers
     from bench.model import bench_model
 
     chosen = list(only or STAGES)
@@ -99,7 +104,7 @@ def run_bench(*, quick: bool, out_dir: Path, only: list[str] | None = None, mode
     workdir = Path(tempfile.mkdtemp(prefix="wildwatch-bench-"))
     try:
         model = None
-        if {"classifier", "crawl", "memory"} & set(chosen):
+        if {"classifier", "crawl", "memory", "workers"} & set(chosen):
             progress("model: checking the active model")
             model = bench_model(models_dir, workdir, train_always=train)
             progress(f"model: {model.note}")
@@ -127,6 +132,8 @@ def run_bench(*, quick: bool, out_dir: Path, only: list[str] | None = None, mode
             "review": lambda: review_app.run(workdir / "review", sizes.review_listings, clients=sizes.review_clients,
                                              requests_per_client=sizes.review_requests_per_client,
                                              max_seconds=sizes.review_seconds),
+            "workers": lambda: workers.run(workdir / "workers", model.models_dir, sizes.workers_listings,
+                                           worker_counts=sizes.workers_counts, delay=sizes.workers_delay),
         }
         for name in chosen:
             progress(f"{name}: running")

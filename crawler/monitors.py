@@ -38,8 +38,14 @@ def _limit(monitor: Monitor, name: str, default):
     return default
 
 
+def _stats(monitor: Monitor) -> dict:
+    """The crawl's stats; for a worker of a distributed crawl, the whole crawl's (crawler.distributed)."""
+    stats = monitor.data.stats
+    return stats.get(STAT + "distributed/run_stats") or stats
+
+
 def _stat(monitor: Monitor, key: str) -> int:
-    return int(monitor.data.stats.get(STAT + key, 0) or 0)
+    return int(_stats(monitor).get(STAT + key, 0) or 0)
 
 
 class _Monitor(Monitor, StatsMonitorMixin):
@@ -81,7 +87,7 @@ class ErrorCountMonitor(_Monitor):
     def test_error_count(self):
         from crawler.pipelines import crawl_summary
 
-        summary = crawl_summary(self.data.stats)
+        summary = crawl_summary(_stats(self))
         errors, pages = summary["errors"], max(1, summary["pages"])
         share_limit = _limit(self, "max_error_share", 0.1)
         count_limit = _limit(self, "max_errors", 50)
@@ -96,7 +102,7 @@ class FinishReasonMonitor(_Monitor):
 
     @monitors.name("finish reason")
     def test_finish_reason(self):
-        reason = self.data.stats.get("finish_reason")
+        reason = _stats(self).get("finish_reason")
         self.assertIn(reason, EXPECTED_FINISH_REASONS, msg=(
             f"crawl ended with {reason!r} (expected {' or '.join(EXPECTED_FINISH_REASONS)})"))
 

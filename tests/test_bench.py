@@ -17,7 +17,7 @@ import pytest
 
 from bench.catalog import MAX_LISTINGS, write_catalog
 from bench.results import Figure, Report, StageResult, rows, to_markdown
-from bench.runner import Sizes, run_bench
+from bench.runner import STAGES, Sizes, run_bench
 from conftest import ROOT, run_cli, wildwatch_env
 from wildwatch.demo.catalog import load_catalog
 
@@ -31,6 +31,7 @@ TINY = Sizes(
     storage_rows=40, storage_batches=(15,), storage_repeats=1,
     memory_nights=(8, 20),
     review_listings=120, review_requests_per_client=2, review_clients=3,
+    workers_listings=12, workers_counts=(1, 2), workers_delay=0.05,
 )
 
 
@@ -94,8 +95,9 @@ def _finite_positive(value) -> bool:
 
 def test_every_stage_runs_on_tiny_inputs(tmp_path, trained_models_dir):
     lines: list[str] = []
+    # The workers stage (Redis, PostgreSQL, worker processes) has its own test below.
     report = run_bench(quick=True, out_dir=tmp_path / "out", models_dir=trained_models_dir, sizes=TINY,
-                       progress=lines.append, command="pytest")
+                       only=[stage for stage in STAGES if stage != "workers"], progress=lines.append, command="pytest")
     stages = {s.stage: s for s in report.stages}
     assert list(stages) == ["classifier", "crawl", "rendering", "storage", "memory", "review app"]
     for name, stage in stages.items():
@@ -148,3 +150,31 @@ def test_every_stage_runs_on_tiny_inputs(tmp_path, trained_models_dir):
     assert [s["stage"] for s in written["stages"]] == list(stages)
     assert "| classifier |" in (tmp_path / "out" / "latest-quick.md").read_text(encoding="utf-8")
     assert any(line.startswith("memory:") for line in lines)
+
+
+def test_workers_stage_on_tiny_inputs(tmp_path, trained_models_dir):
+    """1 and 2 real worker processes crawl a 12-listing shop through Redis into PostgreSQL."""
+    from store.testing import require_postgres, require_redis
+
+    require_redis()
+    require_postgres()
+    report = run_bench(quick=True, out_dir=tmp_path / "out", models_dir=trained_models_dir, sizes=TINY,
+                       only=["workers"], command="pytest")
+    (stage,) = report.stages
+    assert stage.error is None and stage.skipped is None, f"{stage.error}\n{stage.details.get('traceback')}"
+    runs = stage.details["runs"]
+    assert [run["workers"] for run in runs] == [1, 2]
+    for run in runs:
+        assert run["status"] == "succeeded" and run["stored"] == 12 and run["leftover_keys"] == 0
+        assert len(run["pages_per_worker"]) == run["workers"] and run["pages"] > 12
+    assert [f.baseline_name for f in stage.figures] == ["1 worker", "1 worker"]
+    assert all(_finite_positive(f.value) for f in stage.figures)
+    assert stage.figures[1].ratio == pytest.approx(stage.figures[1].value / stage.figures[0].value)
+    assert "| workers |" in (tmp_path / "out" / "latest-quick.md").read_text(encoding="utf-8")
+
+
+def test_workers_stage_says_why_it_cannot_run(tmp_path, trained_models_dir):
+    from bench import workers
+
+    result = workers.run(tmp_path, trained_models_dir, 5, redis_url="redis://127.0.0.1:1/0")
+    assert result.skipped and "Redis not reachable at redis://127.0.0.1:1/0" in result.skipped and not result.figures

@@ -37,6 +37,11 @@ def _env_float(name: str) -> float | None:
     return number
 
 
+def state_dir_from_env() -> Path:
+    """Per-site crawl state (resume journals, HTTP cache): WILDWATCH_STATE_DIR, else <data dir>/crawl_state."""
+    return _env_path("WILDWATCH_STATE_DIR", _env_path("WILDWATCH_DATA_DIR", DATA_DIR) / "crawl_state")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where wildwatch reads and writes; see the README's configuration table."""
@@ -49,6 +54,8 @@ class Settings:
     state_dir: Path
     chromium_path: str | None
     data_dir: Path = field(default=DATA_DIR)
+    # Redis for distributed crawls (`wildwatch crawl SITE --workers URL` overrides it); None: one process.
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -60,9 +67,10 @@ class Settings:
             threshold=_env_float("WILDWATCH_THRESHOLD"),
             export_dir=_env_path("WILDWATCH_EXPORT_DIR", data_dir / "exports"),
             sites_dir=_env_path("WILDWATCH_SITES_DIR", SITES_DIR),
-            state_dir=_env_path("WILDWATCH_STATE_DIR", data_dir / "crawl_state"),
+            state_dir=state_dir_from_env(),
             chromium_path=os.environ.get("WILDWATCH_CHROMIUM") or None,
             data_dir=data_dir,
+            redis_url=os.environ.get("WILDWATCH_REDIS_URL") or None,
         )
 
 

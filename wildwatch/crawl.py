@@ -28,6 +28,10 @@ class CrawlOutcome:
     summary: dict
     health_problems: list[str] = field(default_factory=list)
     error: str | None = None
+    # A worker of a distributed crawl (crawler.distributed): its id, whether it closed the run, and
+    # the whole crawl's figures so far (every worker's added up).
+    worker: dict | None = None
+    run_summary: dict | None = None
 
     @property
     def monitors(self) -> dict:
@@ -100,7 +104,8 @@ def run_crawls(
     for site in sites:
         spider_class = spider_class_for(site)
         budget = site.politeness.max_pages
-        resumed = CrawlJournal(config.state_dir, site.name).load() if budget else None
+        distributed = settings.get("WILDWATCH_REDIS_URL")  # shared state and page budget live in Redis
+        resumed = CrawlJournal(config.state_dir, site.name).load() if budget and not distributed else None
         if resumed is not None and resumed.pages:
             # The page budget is per night: pages fetched before the crawl was killed count too.
             spider_class.custom_settings = {**spider_class.custom_settings,
@@ -118,11 +123,17 @@ def run_crawls(
         stats = crawler.stats.get_stats() if crawler.stats else {}
         run_id = stats.get("wildwatch/run_id")
         error = None if run_id else "the crawl did not start (see the log)"
+        run_stats = stats.get("wildwatch/distributed/run_stats")
         outcomes.append(CrawlOutcome(
             site=site.name,
             run_id=run_id,
             summary=crawl_summary(stats),
             health_problems=list(stats.get("wildwatch/health/problems") or []),
             error=error,
+            worker={"id": stats.get("wildwatch/distributed/worker"),
+                    "closed_run": bool(stats.get("wildwatch/distributed/finalizer")),
+                    "requeued": int(stats.get("wildwatch/distributed/requeued") or 0)}
+            if stats.get("wildwatch/distributed/worker") else None,
+            run_summary=crawl_summary(run_stats) if run_stats else None,
         ))
     return outcomes

@@ -23,12 +23,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default: %(default)s)")
     parser.add_argument("--catalog", type=Path, default=config.DEMO_CATALOG, help="listings.jsonl (default: %(default)s)")
     parser.add_argument("--page-size", type=int, default=20, help="results per page (default: %(default)s)")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds each answer waits (default: %(default)s)")
+    parser.add_argument("--faults", type=float, default=0.0,
+                        help="share of requests failing with 500, 429, a stall or a reset (default: %(default)s)")
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the faults (default: %(default)s)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
 
     try:
-        site = DemoMarketplace(args.catalog, night=args.night, host=args.host, port=args.port, page_size=args.page_size)
+        site = DemoMarketplace(args.catalog, night=args.night, host=args.host, port=args.port, page_size=args.page_size,
+                               delay=args.delay)
+        if args.faults:
+            from wildwatch.demo.faults import FaultInjector
+
+            site.faults = FaultInjector(args.faults, args.fault_seed)
         url = site.start()
     except (CatalogError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +23,7 @@ from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from wildwatch import config
-from wildwatch.demo import pages
+from wildwatch.demo import hostile, pages
 from wildwatch.demo.catalog import DemoListing, load_catalog
 from wildwatch.demo.images import placeholder_png
 from wildwatch.demo.shop import ShopView
@@ -71,8 +72,9 @@ def _page_number(query: dict[str, list[str]]) -> int:
 class _Router:
     """Maps a request path and query to a response; knows nothing about sockets."""
 
-    def __init__(self, view: ShopView, base_url: Callable[[], str]):
+    def __init__(self, view: ShopView, base_url: Callable[[], str], broken_pages: bool = True):
         self.view = view
+        self.broken_pages = broken_pages  # the /lab/ corner of broken pages, linked from the home page
         self.base_url = base_url
         self.routes: list[tuple[re.Pattern[str], Callable[..., _Response]]] = [
             (re.compile(r"^/robots\.txt$"), self.robots),
@@ -103,7 +105,7 @@ class _Router:
         return _Response(HTTPStatus.OK, "text/plain; charset=utf-8", pages.ROBOTS_TXT)
 
     def home(self, query: dict) -> _Response:
-        return _html(pages.home(self.view))
+        return _html(pages.home(self.view, self.broken_pages))
 
     def category(self, query: dict, slug: str) -> _Response:
         if slug not in self.view.categories:
@@ -213,6 +215,12 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = unquote(parts.path) or "/"
         site._count(path)
+        site._pause()
+        if site.faults is not None and site.faults.inject(self, self.path):
+            return
+        if site._router.broken_pages and path.startswith("/lab") \
+                and hostile.serve(self, path, parse_qs(parts.query), with_body):
+            return
         response = site._router.dispatch(path, parse_qs(parts.query))
         send_response(self, response, with_body, site._count_not_modified)
 
@@ -254,12 +262,18 @@ class LoopbackShop:
 
     handler_class: type[BaseHTTPRequestHandler]
     name = "demo shop"
+    faults = None  # a wildwatch.demo.faults.FaultInjector makes a share of requests fail
 
-    def _init_server(self, host: str, port: int) -> None:
+    def _init_server(self, host: str, port: int, delay: float = 0.0) -> None:
         self._address = _loopback(host)
         if not 0 <= port <= 65535:
             raise ValueError(f"port={port} is outside 0-65535")
+        if not 0.0 <= delay <= 60.0:
+            raise ValueError(f"delay={delay} must lie between 0 and 60 seconds")
         self.port = port
+        # Seconds each answer waits, like a real shop's latency: with it, more crawl workers really
+        # fetch faster (the requests overlap), which is what the workers benchmark measures.
+        self.delay = delay
         self._hits: Counter[str] = Counter()
         self._hits_lock = threading.Lock()
         self.not_modified = 0  # 304 answers to conditional requests
@@ -309,6 +323,10 @@ class LoopbackShop:
         host, port = self._server.server_address[:2]
         return f"http://[{host}]:{port}" if self._address.version == 6 else f"http://{host}:{port}"
 
+    def _pause(self) -> None:
+        if self.delay:
+            time.sleep(self.delay)  # one request thread each (ThreadingHTTPServer): answers still overlap
+
     # ---------------------------------------------------------------- counters
     def _count(self, path: str) -> None:
         with self._hits_lock:
@@ -345,13 +363,14 @@ class DemoMarketplace(LoopbackShop):
     name = "demo-bazaar"
 
     def __init__(self, catalog_path: Path = config.DEMO_CATALOG, night: int = 1, host: str = "127.0.0.1",
-                 port: int = 0, page_size: int = 20):
-        self._init_server(host, port)
+                 port: int = 0, page_size: int = 20, delay: float = 0.0, broken_pages: bool = True):
+        self._init_server(host, port, delay)
         self.catalog_path = Path(catalog_path)
         self.catalog = load_catalog(self.catalog_path)
         self.view = ShopView(self.catalog, night, page_size)
         self.night = night
-        self._router = _Router(self.view, lambda: self.base_url)
+        # broken_pages=False: no /lab/ corner (wildwatch.demo.hostile), e.g. for a baseline spider with no guards.
+        self._router = _Router(self.view, lambda: self.base_url, broken_pages)
 
     def describe(self) -> str:
         return f"Demo Bazaar (night {self.night}, {len(self.view.live)} live listings)"
