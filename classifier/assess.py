@@ -11,6 +11,7 @@ rows the model was fitted on mean nothing.
 """
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +23,7 @@ import numpy as np
 from classifier.artifacts import CARD_FILE, METADATA_FILE, _atomic_write_text, resolve_version_dir, sha256_file
 from classifier.card import render_model_card
 from classifier.evaluation import evaluate
-from classifier.labelled import LabelledDataError, is_test_id, read_labelled
+from classifier.labelled import LabelledDataError, is_test_id, read_labelled, read_utf8
 from classifier.scorer import Scorer
 
 __all__ = ["EvalRow", "EvaluationReport", "read_eval_data", "run_evaluation", "plot_pr_curve", "record_evaluation"]
@@ -93,7 +94,7 @@ def _label(value: Any, where: str) -> int:
 def _read_jsonl(path: Path) -> tuple[list[EvalRow], list[str]]:
     rows: list[EvalRow] = []
     problems: list[str] = []
-    with open(path, encoding="utf-8-sig") as fh:
+    with io.StringIO(read_utf8(path)) as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,7 +71,8 @@ def _listing(raw: Any) -> dict[str, Any]:
         raise ValueError(f"expected an object, got {type(raw).__name__}")
     listing_id = raw.get("id")
     if isinstance(listing_id, (int, str)) and not isinstance(listing_id, bool) and str(listing_id).strip():
-        listing_id = str(listing_id).strip()
+        # A lone surrogate (JSON "\ud800") cannot be written to the UTF-8 output: replace it.
+        listing_id = re.sub("[\ud800-\udfff]", "\ufffd", str(listing_id).strip())
     elif listing_id is None or listing_id == "":
         raise ValueError("missing field 'id'")
     else:

@@ -26,7 +26,7 @@ from sklearn.preprocessing import FunctionTransformer
 from classifier.evidence import Evidence
 from classifier.lexicon import HIT_KINDS, Lexicon
 from classifier.rules import HIT_RULES, RuleSet, group_strengths
-from classifier.text import JiebaTokenizer, normalise
+from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, JiebaTokenizer, normalise
 
 __all__ = [
     "Analysis",
@@ -117,7 +117,9 @@ class ListingAnalyzer(TransformerMixin, BaseEstimator):
         return self
 
     def analyse(self, title: str, description: str = "", price_cny: float | None = None) -> Analysis:
-        title_n, description_n = normalise(title), normalise(description)
+        # Capped before any work, so a hostile megabyte costs no more than a long honest listing.
+        title_n = normalise(title[:MAX_TITLE_CHARS])
+        description_n = normalise(description[:MAX_DESCRIPTION_CHARS])
         evidence = self.rules_.evaluate(title_n, description_n)
         return Analysis(f"{title_n} | {description_n}" if description_n else title_n, evidence, price_cny)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LabelledRow", "LabelledDataError", "read_labelled", "is_test_id"]
+__all__ = ["LabelledRow", "LabelledDataError", "read_labelled", "read_utf8", "is_test_id"]
 
 REQUIRED_COLUMNS = ("id", "title", "label")
 CATEGORIES = frozenset({"plain", "coded", "hard_negative", "ordinary"})
@@ -46,12 +47,23 @@ class LabelledRow:
         return self.id
 
 
+def read_utf8(path: Path) -> str:
+    """The file's text without a BOM; a byte that is not UTF-8 raises LabelledDataError naming its line."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LabelledDataError(f"{Path(path).name} line {line}: not UTF-8 ({exc.reason} at byte {exc.start})") \
+            from None
+
+
 def read_labelled(path: Path) -> tuple[list[LabelledRow], list[str]]:
     """(valid rows, problems).  Duplicate ids keep the first row: a split by id must be unambiguous."""
     path = Path(path)
     if not path.is_file():
         raise LabelledDataError(f"{path}: labelled data not found")
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with io.StringIO(read_utf8(path), newline="") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]

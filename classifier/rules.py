@@ -26,9 +26,11 @@ Rule families (``Evidence.rule``):
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, Lexicon, LexiconEntry
@@ -137,6 +139,43 @@ def _drop_contained(items: list[tuple[Span, LexiconEntry]]) -> list[tuple[Span, 
             contained.add(span)
         reach = max(reach, span.end)
     return [(s, e) for s, e in items if s not in contained]
+
+
+def _partition(pairs: list[tuple[Span, LexiconEntry]], test) -> tuple[list, list]:
+    """(pairs for which test(span, entry) holds, the others), each in the original order."""
+    yes: list[tuple[Span, LexiconEntry]] = []
+    no: list[tuple[Span, LexiconEntry]] = []
+    for span, entry in pairs:
+        (yes if test(span, entry) else no).append((span, entry))
+    return yes, no
+
+
+class _SpanIndex:
+    """Whether a span overlaps any indexed span of some groups, by binary search.
+
+    Per group, spans sorted by start with the running maximum of their ends: some span
+    starting before ``span.end`` reaches past ``span.start`` exactly when that maximum does.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[Span, LexiconEntry]]) -> None:
+        by_group: dict[str, list[Span]] = defaultdict(list)
+        for span, entry in pairs:
+            by_group[entry.group].append(span)
+        self._starts: dict[str, list[int]] = {}
+        self._reach: dict[str, list[int]] = {}
+        for group, spans in by_group.items():
+            spans.sort(key=lambda sp: sp.start)
+            self._starts[group] = [sp.start for sp in spans]
+            self._reach[group] = list(accumulate((sp.end for sp in spans), max))
+
+    def overlaps(self, span: Span, groups: Iterable[str]) -> bool:
+        for group in groups:
+            starts = self._starts.get(group)
+            if starts:
+                before = bisect_left(starts, span.end)
+                if before and self._reach[group][before - 1] > span.start:
+                    return True
+        return False
 
 
 # Denial and comparison context, checked right before and right after a hit in
@@ -298,22 +337,22 @@ class RuleSet:
         ]
         pinyin_items = self.pinyin.find(text)
         exclusions = _drop_contained([(s, e) for s, e in items if e.kind == "exclusion"])
-        denied = [(s, e) for s, e in exclusions if is_negated(text, s)]
-        exclusions = [(s, e) for s, e in exclusions if (s, e) not in denied]
+        # Partitions and interval look-ups, never pair-by-pair scans: a listing that repeats a
+        # term thousands of times ("不是象牙不是象牙...") must cost linear time, not quadratic.
+        denied, exclusions = _partition(exclusions, lambda s, e: is_negated(text, s))
+        excluded = _SpanIndex(exclusions)
         hits = [
             (s, e)
             for s, e in items
-            if e.kind != "exclusion"
-            and not any(x.overlaps(s) and xe.group in (ANY_GROUP, e.group) for x, xe in exclusions)
+            if e.kind != "exclusion" and not excluded.overlaps(s, (ANY_GROUP, e.group))
         ]
         hits = _drop_contained(hits)
-        negated = [(s, e) for s, e in hits if e.kind in HIT_KINDS and is_negated(text, s)]
-        hits = [(s, e) for s, e in hits if (s, e) not in negated]
+        negated, hits = _partition(hits, lambda s, e: e.kind in HIT_KINDS and is_negated(text, s))
+        hit_index = _SpanIndex(hits)
         pinyin_hits = [
             (s, e)
             for s, e in pinyin_items
-            if not any(x.overlaps(s) and xe.group in (ANY_GROUP, e.group) for x, xe in exclusions)
-            and not any(h.overlaps(s) and he.group == e.group for h, he in hits)
+            if not excluded.overlaps(s, (ANY_GROUP, e.group)) and not hit_index.overlaps(s, (e.group,))
         ]
 
         def evidence(rule: str, pairs: list[tuple[Span, LexiconEntry]], cap: float = 1.0) -> list[Evidence]:

@@ -19,6 +19,8 @@ import jieba
 jieba.setLogLevel(logging.WARNING)
 
 __all__ = [
+    "MAX_TITLE_CHARS",
+    "MAX_DESCRIPTION_CHARS",
     "fold_width",
     "strip_invisible",
     "to_simplified",
@@ -35,6 +37,12 @@ __all__ = [
     "JiebaTokenizer",
     "tokenize",
 ]
+
+# Scoring reads at most this much of a listing: matching and n-gram extraction are linear, so
+# one hostile megabyte-long listing costs what a long honest one does (the crawler stores the
+# same lengths: crawler.pipelines.MAX_LENGTHS).
+MAX_TITLE_CHARS = 1_000
+MAX_DESCRIPTION_CHARS = 20_000
 
 # --- character classes -------------------------------------------------------
 
@@ -72,13 +80,20 @@ _FORMAT_CHARS_RE = re.compile(
 )
 
 
+# Control characters other than whitespace (NUL, ESC, DEL, C1) and lone surrogates (JSON's "\\ud800"
+# escapes decode to them): invisible like format characters, and a lone surrogate cannot be encoded
+# as UTF-8 at all, so it would crash the Chinese converter, the database driver and every file writer.
+_CONTROL_OR_SURROGATE_RE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+
 def strip_invisible(text: str) -> str:
     """Remove zero-width and other format characters (U+200B, U+200D, U+FEFF, soft hyphen...).
 
     Inserted between characters they split a keyword without changing how it
-    looks.  Line breaks and tabs are kept (they are control, not format, chars).
+    looks.  Non-whitespace control characters (NUL, ESC...) and lone surrogates
+    go too, for the same reason; line breaks and tabs are kept.
     """
-    return _EXTRA_INVISIBLE.sub("", _FORMAT_CHARS_RE.sub("", text))
+    return _CONTROL_OR_SURROGATE_RE.sub("", _EXTRA_INVISIBLE.sub("", _FORMAT_CHARS_RE.sub("", text)))
 
 
 _opencc_lock = threading.Lock()
@@ -163,11 +178,15 @@ def join_spelled_latin(text: str) -> str:
 
 # Look-alike digits/symbols inside Latin words: sa1g@ → saiga, iv0ry → ivory.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
-_LEET_WORD_RE = re.compile(r"(?<![\w@$])[a-z][a-z013457@$]*[013457@$][a-z013457@$]*(?![\w@$])")
+# A whole run of letters and look-alikes; possessive (*+), so a long run followed by another word
+# character ("a1a1...a12") fails at once instead of backtracking over every split: linear, not quadratic.
+_LEET_WORD_RE = re.compile(r"(?<![\w@$])[a-z][a-z013457@$]*+(?![\w@$])")
 
 
 def _decode_word(match: re.Match[str]) -> str:
     word = match.group(0)
+    if word.isalpha():
+        return word
     letters = sum(ch.isalpha() for ch in word)
     digits = sum(ch.isdigit() for ch in word)
     # Model numbers (rtx3060, a7s) keep their digits: need 3+ letters and few digits.
@@ -243,6 +262,9 @@ def normalise(text: str) -> str:
     text = to_simplified(text)
     text = map_emoji(text)
     text = lower(text)
+    # One plain space between words before the joins: "a\fa\ra" must join like "a a a", or a
+    # second pass would join what the first did not (normalise must be idempotent).
+    text = collapse_whitespace(text)
     text = join_cjk_separators(text)
     text = join_spelled_latin(text)
     text = decode_leet(text)

@@ -30,6 +30,7 @@ _MAX_EXTERNAL_ID = 255
 _MAX_CURRENCY = 16
 _MAX_EXTRACTION = 32
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def content_hash(fields: Mapping[str, Any]) -> str:
@@ -67,8 +68,7 @@ def _text(value: Any, where: str, field: str, *, required: bool = False, max_len
         return None
     if not isinstance(value, str):
         raise _fail(where, field, f"must be text, got {type(value).__name__}")
-    # PostgreSQL rejects NUL in text and JSONB; it carries no meaning in a listing.
-    value = value.replace("\x00", "")
+    value = _clean(value)
     if required and not value.strip():
         raise _fail(where, field, "is empty")
     if max_len is not None and len(value) > max_len:
@@ -100,9 +100,15 @@ def _timestamp(value: Any, where: str, field: str) -> datetime | None:
         raise _fail(where, field, f"is not an ISO 8601 timestamp: {value!r}") from None
 
 
+def _clean(text: str) -> str:
+    """NUL removed (PostgreSQL rejects it in text and JSONB; it means nothing in a listing) and lone
+    surrogates replaced by U+FFFD (they cannot be encoded as UTF-8, so no driver can send them)."""
+    return _SURROGATE_RE.sub("\ufffd", text.replace("\x00", ""))
+
+
 def _strip_nul(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _clean(value)
     if isinstance(value, list | tuple):
         return [_strip_nul(v) for v in value]
     if isinstance(value, Mapping):
@@ -111,7 +117,7 @@ def _strip_nul(value: Any) -> Any:
 
 
 def json_value(value: Any, where: str, field: str) -> Any:
-    """`value` as plain JSON data (NUL characters removed: JSONB rejects them); raises InvalidRecord."""
+    """`value` as plain JSON data (NUL removed, lone surrogates replaced: see _clean); raises InvalidRecord."""
     value = _strip_nul(value)
     try:
         return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
@@ -145,7 +151,7 @@ def listing_row(item: Any, index: int, marketplace_name: str) -> ListingRow:
         images = []
     if not isinstance(images, list | tuple) or not all(isinstance(url, str) for url in images):
         raise _fail(where, "images", "must be a list of URL strings")
-    content["images"] = [url.replace("\x00", "") for url in images]
+    content["images"] = [_clean(url) for url in images]
     rendered = item.get("rendered", False)
     if rendered is None:
         rendered = False

@@ -10,6 +10,7 @@ file, and a failed export leaves any previous file in place.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -37,9 +38,19 @@ def resolve_format(output: Path, fmt: str | None) -> str:
     return normalised
 
 
+# Spreadsheets skip leading spaces, and control or zero-width characters may be dropped on the way
+# (openpyxl removes control characters), so " =cmd" and "\x01=cmd" are formulas too.
+_LEADING_IGNORABLE_RE = re.compile(r"^[\s\x00-\x1f\x7f\u200b-\u200f\u2060\ufeff]+")
+
+
 def neutralise_formula(value: object) -> object:
-    """Text a spreadsheet would run as a formula, prefixed with an apostrophe; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Text a spreadsheet would run as a formula, prefixed with an apostrophe; other values unchanged.
+
+    Looks past leading whitespace, control and zero-width characters (a tab or CR at the very start
+    counts as a formula prefix itself, as OWASP advises).
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES)
+                                   or _LEADING_IGNORABLE_RE.sub("", value).startswith(FORMULA_PREFIXES)):
         return "'" + value
     return value
 
@@ -57,9 +68,10 @@ def _for_spreadsheet(df: pd.DataFrame) -> pd.DataFrame:
 
 def _excel_safe(value: object) -> object:
     # openpyxl refuses control characters, and Excel truncates longer cells with a repair warning.
+    # Control characters go before the formula check: "\x01=cmd" must not become "=cmd".
     if not isinstance(value, str):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    text = neutralise_formula(ILLEGAL_CHARACTERS_RE.sub("", value))
     if len(text) > XLSX_MAX_CELL_CHARS:
         text = text[: XLSX_MAX_CELL_CHARS - 1] + "…"
     return text
@@ -75,7 +87,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
     if len(df) > XLSX_MAX_ROWS:
         raise ValueError(f"{len(df)} rows do not fit in one Excel sheet (limit {XLSX_MAX_ROWS}); export CSV or Parquet")
-    out = _for_spreadsheet(df)
+    out = df.copy()
     for column in _text_columns(out):
         out[column] = out[column].map(_excel_safe, na_action="ignore")
     for column in out.columns:
