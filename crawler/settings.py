@@ -5,6 +5,7 @@ from the site config file and is applied per spider. Custom settings share the
 WILDWATCH_ prefix.
 """
 from wildwatch import __version__
+from wildwatch.config import state_dir_from_env as _state_dir_from_env
 
 BOT_NAME = "wildwatch"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -28,10 +29,25 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Rendered pages that time out or fail to load (Playwright errors) are retried like network errors.
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+    "playwright.async_api.Error",
+]
+# Bounded time and memory against hostile or huge pages (each site's `limits` section overrides these;
+# crawler.spiderloader): a larger page is skipped ("too large"), rendered pages included.
 DOWNLOAD_TIMEOUT = 30
-# Bounded memory against hostile or huge pages.
-DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
 DEPTH_LIMIT = 50
 COOKIES_ENABLED = False
@@ -41,9 +57,15 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # Pages that need JavaScript go through a browser; every other request stays plain HTTP.
+# Scrapy also fetches file://, ftp://, s3:// and data: URLs by default: off, so no site config or
+# hostile link can make the crawler read local files or leave HTTP (the spider refuses them too).
 DOWNLOAD_HANDLERS = {
     "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
     "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "file": None,
+    "ftp": None,
+    "s3": None,
+    "data": None,
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
@@ -78,6 +100,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Retries of 429/5xx slow the whole site down (Retry-After, else exponential backoff).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Redirect loops are skipped with a reason; binary, garbled and zero-width pages are caught
+    # (skipped or repaired, counted) before the spider sees them: crawler.pageguard.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.pageguard.LoopAwareRedirectMiddleware": 600,
+    "crawler.pageguard.PageGuardMiddleware": 580,  # after HttpCompression (590) unpacked the body
     # Conditional requests (below), without serving stored pages when the site is down.
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "crawler.middlewares.RevalidatingCacheMiddleware": 900,
@@ -92,6 +119,10 @@ HTTPCACHE_POLICY = "crawler.middlewares.RevalidatePolicy"
 HTTPCACHE_STORAGE = "crawler.middlewares.SiteCacheStorage"
 HTTPCACHE_EXPIRATION_SECS = 0
 HTTPCACHE_GZIP = True
+# Where that state lives (wildwatch.config), so `scrapy crawl` and scrapyd jobs keep it where `wildwatch crawl`
+# does; wildwatch.crawl sets both again for each run from its own configuration.
+WILDWATCH_STATE_DIR = str(_state_dir_from_env())
+HTTPCACHE_DIR = str(_state_dir_from_env() / "httpcache")
 
 # A killed crawl resumes from its journal (crawler.resume) when restarted within this many hours.
 WILDWATCH_RESUME_MAX_AGE_HOURS = 24

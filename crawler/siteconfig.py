@@ -114,6 +114,22 @@ class Politeness(_Strict):
     max_pages: int = Field(default=0, ge=0, description="stop after this many responses (0 = no limit)")
 
 
+class Limits(_Strict):
+    """What one page may cost: bytes and seconds. A page past a limit is skipped with a counted reason,
+    so one hostile page (20 MB of markup, a server that never answers) cannot exhaust memory or time."""
+
+    max_page_mb: float = Field(default=10, gt=0, le=1024,
+                               description="pages larger than this are not downloaded (rendered pages too)")
+    warn_page_mb: float = Field(default=2, gt=0, le=1024, description="pages larger than this are logged")
+    timeout_seconds: float = Field(default=30, ge=1, le=600, description="a request that takes longer fails")
+
+    @model_validator(mode="after")
+    def _warn_below_max(self) -> "Limits":
+        if self.warn_page_mb > self.max_page_mb:
+            raise ValueError(f"warn_page_mb ({self.warn_page_mb}) must not exceed max_page_mb ({self.max_page_mb})")
+        return self
+
+
 class Search(_Strict):
     """Search-seeded crawling: the site's search URL queried with lexicon terms, a few each night."""
 
@@ -201,6 +217,7 @@ class SiteConfig(_Strict):
     fields: dict[str, FieldRule] = Field(default_factory=dict, description="field -> selector (or selector + regex)")
     javascript: JavaScript = Field(default_factory=JavaScript)
     politeness: Politeness = Field(default_factory=Politeness)
+    limits: Limits = Field(default_factory=Limits)
     search: Search | None = Field(default=None, description="search URL template queried with lexicon terms")
     discover: Discover = Field(default_factory=Discover)
     monitoring: Monitoring = Field(default_factory=Monitoring)
@@ -239,8 +256,12 @@ class SiteConfig(_Strict):
 
     @model_validator(mode="after")
     def _urls(self) -> "SiteConfig":
-        for url in self.start_urls:
-            _http_url(urljoin(self.base_url, url))
+        # Every URL the config makes the crawler fetch must be http(s): never file://, ftp:// or data:.
+        for index, url in enumerate(self.start_urls):
+            _http_url(urljoin(self.base_url, url), f"start_urls.{index}")
+        if self.search is not None:
+            example = self.search.url_template.format(query="x", page=1)
+            _http_url(urljoin(self.base_url, example), "search.url_template")
         return self
 
     def needs_browser_at_all(self) -> bool:
@@ -263,7 +284,10 @@ class SiteConfig(_Strict):
         if not self.allowed_domains or self.demo:
             data["allowed_domains"] = []
         data["source_path"] = self.source_path
-        return SiteConfig.model_validate(data)
+        try:
+            return SiteConfig.model_validate(data)
+        except ValidationError as exc:
+            raise SiteConfigError(f"{self.name}: {format_validation_error(exc)}") from None
 
 
 def _compile(pattern: str) -> re.Pattern:
@@ -280,10 +304,10 @@ def _check_regexes(values: list[str]) -> list[str]:
     return values
 
 
-def _http_url(value: str) -> str:
+def _http_url(value: str, key: str | None = None) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError(f"{value!r} is not an http(s) URL")
+        raise ValueError(f"{key + ': ' if key else ''}{value!r} is not an http(s) URL")
     return value
 
 
@@ -310,11 +334,13 @@ def load_site_config(path: Path) -> SiteConfig:
 def format_validation_error(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        key = ".".join(str(part) for part in error["loc"])
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key"
-        parts.append(f"{key}: {message.removeprefix('Value error, ')}")
+        message = message.removeprefix("Value error, ")
+        # Checks across keys (start_urls against base_url) name their key in the message.
+        parts.append(f"{key}: {message}" if key else message)
     return "; ".join(parts)
 
 

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def spider_settings(site: SiteConfig) -> dict:
-    """Per-site politeness and browser settings, applied as the spider's custom_settings."""
+    """Per-site politeness, limits and browser settings, applied as the spider's custom_settings."""
     politeness = site.politeness
     settings: dict = {
         "DOWNLOAD_DELAY": politeness.download_delay,
@@ -27,6 +27,13 @@ def spider_settings(site: SiteConfig) -> dict:
         "AUTOTHROTTLE_ENABLED": politeness.autothrottle,
         "ROBOTSTXT_OBEY": politeness.obey_robots,
     }
+    limits = site.limits
+    settings.update({
+        "DOWNLOAD_MAXSIZE": int(limits.max_page_mb * 1024 * 1024),
+        "DOWNLOAD_WARNSIZE": int(limits.warn_page_mb * 1024 * 1024),
+        "DOWNLOAD_TIMEOUT": limits.timeout_seconds,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": limits.timeout_seconds * 1000,
+    })
     if politeness.max_pages:
         settings["CLOSESPIDER_PAGECOUNT"] = politeness.max_pages
     if site.needs_browser_at_all():

@@ -16,11 +16,39 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from wildwatch.config import Settings, redact_url
 
-app = typer.Typer(
+
+class _OneLineUsageErrors(typer.Typer):
+    """The app, whose usage errors (a bad option value, a missing argument) end like every other user
+    mistake: one line on stderr naming the command, the option and the problem; exit code 2."""
+
+    def __call__(self, *args, **kwargs):
+        if "standalone_mode" in kwargs:
+            return super().__call__(*args, **kwargs)
+        try:
+            result = super().__call__(*args, standalone_mode=False, **kwargs)
+        except typer.TyperException as exc:  # Typer's (vendored) click usage errors derive from it
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `wildwatch` alone: the help, as Typer shows it
+                if not typer.core.HAS_RICH:  # with Rich the help is printed already
+                    exc.show()
+                sys.exit(exc.exit_code)
+            where = f"{ctx.command_path}: " if ctx is not None else ""
+            hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            err_console.print(f"[bold red]error:[/] {escape(where + exc.format_message() + hint)}", highlight=False,
+                              soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err_console.print("aborted", highlight=False)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = _OneLineUsageErrors(
     help="wildwatch: find suspected illegal wildlife trade in online marketplaces.",
     no_args_is_help=True,
     add_completion=False,
@@ -46,35 +74,74 @@ class ExportFormat(str, Enum):
     parquet = "parquet"
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean 'your input is wrong', reported in one line with exit code 2."""
-    from classifier.artifacts import ModelIncompatibleError, ModelNotFoundError
-    from classifier.lexicon import LexiconError
-    from crawler.browser import BrowserNotFoundError
-    from crawler.siteconfig import SiteConfigError
-    from store.errors import StoreError
-    from wildwatch.demo.catalog import CatalogError
-    from wildwatch.nightly import NightlyError
-    from review.capture import BadURL
+class Scheduler(str, Enum):
+    local = "local"
+    scrapyd = "scrapyd"
 
-    return (SiteConfigError, LexiconError, ModelNotFoundError, ModelIncompatibleError, BrowserNotFoundError,
-            StoreError, CatalogError, NightlyError, FileNotFoundError, BadURL)
+
+# Exceptions that mean "your input is wrong" (a file, option, config entry, URL or database URL), as
+# (module, class): matched along the exception's class hierarchy by name, so reporting one imports
+# nothing and a failing command ends at once. tests/test_cli_bad_input.py checks that each exists.
+USER_ERRORS = frozenset({
+    ("crawler.siteconfig", "SiteConfigError"),
+    ("crawler.browser", "BrowserNotFoundError"),
+    ("classifier.lexicon", "LexiconError"),
+    ("classifier.labelled", "LabelledDataError"),
+    ("classifier.artifacts", "ModelNotFoundError"),
+    ("classifier.artifacts", "ModelIncompatibleError"),
+    ("store.errors", "StoreError"),
+    ("wildwatch.demo.catalog", "CatalogError"),
+    ("wildwatch.nightly", "NightlyError"),
+    ("review.capture", "BadURL"),
+    ("alembic.util.exc", "CommandError"),  # `db upgrade` to a revision that does not exist
+})
+
+
+def _is_a(exc: BaseException, names) -> bool:
+    return any((cls.__module__, cls.__qualname__) in names for cls in type(exc).__mro__)
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escaped: messages quote file names, URLs and listing text, and "[/]" in them must print, not crash Rich.
+    err_console.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
+def _os_error_message(exc: OSError) -> str:
+    """"PATH: reason" for a file the user named (unwritable output, a folder given as a file...)."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+def _database_error_message(exc: BaseException) -> str:
+    """The driver's first line (never the URL's password: drivers do not repeat it)."""
+    from store.db import redact
+
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines() or [type(original).__name__]
+    try:
+        url = Settings.from_env().database_url
+    except ValueError:
+        url = ""
+    return f"database {redact(url)!r}: {lines[0]}" if url else f"database: {lines[0]}"
+
+
 def handles_user_errors(func):
+    """One line and exit code 2 for a user's mistake (see USER_ERRORS), never a stack trace."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except typer.Exit:
+        except (typer.Exit, typer.TyperException):  # exits and usage errors: the app reports them
             raise
-        except _user_errors() as exc:
-            fail(str(exc))
+        except Exception as exc:
+            if _is_a(exc, USER_ERRORS):
+                fail(str(exc))
+            if _is_a(exc, {("sqlalchemy.exc", "OperationalError")}):  # WILDWATCH_DATABASE_URL does not answer
+                fail(_database_error_message(exc))
+            if isinstance(exc, OSError):  # a path the user gave is missing, unreadable or unwritable
+                fail(_os_error_message(exc))
+            raise
     return wrapper
 
 
@@ -86,12 +153,26 @@ def _settings() -> Settings:
         raise  # unreachable
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Terminal lines without tracebacks or multi-line reports: those stay in the run's log file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        lines = [line for line in record.getMessage().splitlines() if line.strip()]
+        short = logging.makeLogRecord({**record.__dict__, "msg": lines[0] if lines else "", "args": None,
+                                       "exc_info": None, "exc_text": None, "stack_info": None})
+        return super().format(short)
+
+
 def _configure_logging(verbose: bool) -> None:
     """Warnings on the terminal (everything with --verbose); the full log goes to the run's log file."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    formatter = logging.Formatter if verbose else _OneLineFormatter
+    handler.setFormatter(formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
+    # A log file on a full or read-only disk loses its lines; it must not spray tracebacks over the one
+    # clear error the command prints (the standard library's advice for production use).
+    logging.raiseExceptions = False
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -125,8 +206,32 @@ def _summary_table(outcomes, title: str) -> Table:
         s = o.summary
         failed = o.monitors_failed
         status = o.error or ("monitors failed: " + "; ".join(failed) if failed else s.get("finish_reason", ""))
-        table.add_row(o.site, *(str(s.get(key, "")) for _, key in columns[1:]), status)
+        table.add_row(o.site, *(str(s.get(key, "")) for _, key in columns[1:]), escape(str(status)))
     return table
+
+
+def _print_reliability(outcomes) -> None:
+    """Per site: pages skipped or repaired by reason, retries; and, loudly, listings not in the database."""
+    for o in outcomes:
+        s = o.summary
+        parts = [f"retries {s.get('retries', 0)}"]
+        for label, key in (("skipped", "skipped"), ("repaired", "repaired")):
+            reasons = s.get(key) or {}
+            if reasons:
+                parts.append(f"{label}: " + ", ".join(f"{reason.replace('_', ' ')} {n}"
+                                                      for reason, n in sorted(reasons.items())))
+        if s.get("spooled"):
+            parts.append(f"spooled {s['spooled']}, replayed {s.get('replayed', 0)}")
+        console.print(f"{o.site}: " + "; ".join(parts), highlight=False, soft_wrap=True)
+        if s.get("store_fatal"):
+            err_console.print(f"[bold red]error:[/] {o.site}: cannot store listings: {escape(str(s['store_fatal']))}"
+                              + (f"; {s['lost']} listings not stored" if s.get("lost") else ""), highlight=False,
+                              soft_wrap=True)
+        if s.get("spool_pending"):
+            err_console.print(f"[bold red]error:[/] {o.site}: {s['spool_pending']} listings could not be written to "
+                              "the database and wait in the spool; they are stored by the next `wildwatch nightly` "
+                              "or by `wildwatch db replay-spool` once the database accepts writes", highlight=False,
+                              soft_wrap=True)
 
 
 def _progress_counter():
@@ -150,10 +255,21 @@ def nightly(
     demo_night: Optional[int] = typer.Option(None, min=1, help="Which night the demo site shows (default: next)."),
     fmt: Optional[ExportFormat] = typer.Option(None, "--format", help="Export format (default: from --output, else csv)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Export file (default: data/exports/...)."),
+    demo_faults: float = typer.Option(0.0, min=0.0, max=1.0, help="With --demo: share of requests the demo shops "
+                                                                   "fail (500, 429, stall, reset) for a fault drill."),
+    demo_fault_seed: int = typer.Option(0, help="With --demo-faults: seed of the (deterministic) faults."),
+    scheduler: Scheduler = typer.Option(Scheduler.local, "--scheduler",
+                                        help="local: crawl every site in this process; scrapyd: one scrapyd job per "
+                                             "site on the --scrapyd-url hosts (docs/operations.md)."),
+    scrapyd_urls: Optional[list[str]] = typer.Option(None, "--scrapyd-url", metavar="URL",
+                                                     help="A scrapyd host (http://HOST:6800); repeat for several."),
+    scrapyd_project: str = typer.Option("wildwatch", help="The scrapyd project name (as in the settings section "
+                                                          "of scrapyd.conf)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Scrapy's log on the terminal."),
 ) -> None:
     """The main job: crawl every configured marketplace, score, store, export the night's flagged listings."""
     from wildwatch.nightly import run_nightly
+    from wildwatch.scrapyd import ScrapydError
 
     from wildwatch.export import resolve_format
 
@@ -163,25 +279,35 @@ def nightly(
         export_format = fmt.value if fmt else (resolve_format(output, None) if output else "csv")
     except ValueError as exc:
         fail(str(exc))
+    if (scheduler == Scheduler.scrapyd) != bool(scrapyd_urls):
+        fail("--scheduler scrapyd needs at least one --scrapyd-url, and --scrapyd-url needs --scheduler scrapyd")
     console.print(f"wildwatch nightly: database {redact_url(config.database_url)}")
     live, on_item = _progress_counter()
-    with live:
-        report = run_nightly(config, demo=demo, demo_night=demo_night, export_format=export_format,
-                             export_path=output, log_level="INFO", on_item=on_item)
+    try:
+        with live:
+            report = run_nightly(config, demo=demo, demo_night=demo_night, export_format=export_format,
+                                 export_path=output, log_level="INFO", on_item=on_item, demo_faults=demo_faults,
+                                 demo_fault_seed=demo_fault_seed, scrapyd_urls=scrapyd_urls or None,
+                                 scrapyd_project=scrapyd_project)
+    except ScrapydError as exc:
+        fail(str(exc))
+    for result in report.replayed:
+        (console if result.ok else err_console).print(result.line(), highlight=False)
     title = f"Nightly run {report.nightly_id}" + (f" (demo night {report.demo_night})" if report.demo_night else "")
     console.print(_summary_table(report.outcomes, title))
+    _print_reliability(report.outcomes)
     totals = report.totals()
     console.print(
         f"pages {totals['pages']} (rendered {totals['rendered_pages']}), listings {totals['listings']}, "
         f"flagged {totals['flagged']}, gone {totals['gone']}, errors {totals['errors']}, time {report.seconds}s"
     )
     for error in report.config_errors:
-        err_console.print(f"[yellow]site config skipped:[/] {error}", highlight=False)
+        err_console.print(f"[yellow]site config skipped:[/] {escape(error)}", highlight=False)
     if report.export_path:
         console.print(f"exported {report.exported_rows} flagged listings to {report.export_path}")
     console.print(f"log: {report.log_file}")
     for problem in report.monitor_failures:
-        err_console.print(f"[bold red]monitor failed:[/] {problem}", highlight=False)
+        err_console.print(f"[bold red]monitor failed:[/] {escape(problem)}", highlight=False)
     if not report.ok or report.monitor_failures:
         raise typer.Exit(1)
 
@@ -208,6 +334,12 @@ def crawl(
                                                                           "(0 also turns AutoThrottle off)."),
     base_url: Optional[str] = typer.Option(None, help="Crawl the same site at another address."),
     demo_night: int = typer.Option(1, min=1, help="For demo sites: which night the demo marketplace shows."),
+    workers: Optional[str] = typer.Option(None, "--workers", metavar="REDIS_URL",
+                                          help="Be one worker of a distributed crawl of the site: share its queue "
+                                               "through Redis (redis://HOST:6379/0; default: WILDWATCH_REDIS_URL). "
+                                               "Start as many as you like, on any machines."),
+    redis_prefix: Optional[str] = typer.Option(None, "--redis-prefix",
+                                               help="With --workers: Redis key prefix (default: wildwatch:crawl:SITE)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Scrapy's log on the terminal."),
 ) -> None:
     """Crawl one marketplace, score and store its listings. Demo sites get the demo server started for them."""
@@ -216,6 +348,7 @@ def crawl(
     from crawler.siteconfig import discovery_site, resolve_site
     from classifier.scorer import Scorer
     from store.db import upgrade
+    from store.preflight import check_writable
     from wildwatch.crawl import check_browser, run_crawls
 
     _configure_logging(verbose)
@@ -227,7 +360,13 @@ def crawl(
                                      delay=delay)
     else:
         site_config = resolve_site(site, config.sites_dir)
-    upgrade(config.database_url)
+    redis_url = workers or config.redis_url
+    extra_settings = None
+    if redis_url:
+        extra_settings = _worker_settings(redis_url, site_config, base_url, redis_prefix, config)
+    else:
+        upgrade(config.database_url)
+    check_writable(config.database_url)
     Scorer.load(config.models_dir, threshold=config.threshold)
     check_browser([site_config], config)
     night = None
@@ -243,14 +382,51 @@ def crawl(
         live, on_item = _progress_counter()
         with live:
             outcomes = run_crawls([site_config], config, log_file=None if verbose else log_file, on_item=on_item,
-                                  night=night)
+                                  night=night, extra_settings=extra_settings)
     console.print(_summary_table(outcomes, f"Crawl of {site_config.name}"))
+    _print_reliability(outcomes)
+    if outcomes[0].worker:
+        _print_worker(outcomes[0])
     for problem in outcomes[0].monitors_failed:
-        err_console.print(f"[yellow]monitor failed:[/] {site_config.name}: {problem}", highlight=False)
+        err_console.print(f"[yellow]monitor failed:[/] {site_config.name}: {escape(problem)}", highlight=False)
     if not verbose:
         console.print(f"log: {log_file}")
-    if not outcomes[0].run_id:
+    summary = outcomes[0].summary
+    if not outcomes[0].run_id or summary.get("spool_pending") or summary.get("lost") or summary.get("store_fatal"):
         raise typer.Exit(1)
+
+
+def _worker_settings(redis_url: str, site_config, base_url: str | None, prefix: str | None, config: Settings) -> dict:
+    """Scrapy settings for one worker of a distributed crawl; the schema is migrated by one worker at a time."""
+    from crawler.distributed import default_prefix, worker_settings
+    from crawler.redisrun import DistributedCrawlError, connect
+    from store.db import upgrade
+
+    if site_config.demo and not base_url:
+        fail(f"--workers: every worker must crawl the same shop; give --base-url for the demo site "
+             f"{site_config.name!r} (serve it once with `wildwatch demo --port 8765`)")
+    try:
+        settings = worker_settings(redis_url, site_config.name, prefix=prefix,
+                                   concurrency=site_config.politeness.concurrency)
+        client = connect(redis_url)
+    except DistributedCrawlError as exc:
+        fail(str(exc))
+    # Several workers starting on an empty database would race to create the tables.
+    with client.lock(f"{prefix or default_prefix(site_config.name)}:migrate", timeout=600, blocking_timeout=600):
+        upgrade(config.database_url)
+    client.close()
+    return settings
+
+
+def _print_worker(outcome) -> None:
+    worker, run = outcome.worker, outcome.run_summary
+    console.print(f"worker {worker['id']} of distributed crawl run {outcome.run_id}: {outcome.summary['pages']} pages"
+                  + (f"; re-queued {worker['requeued']} requests of lost workers" if worker["requeued"] else ""),
+                  highlight=False)
+    if run:
+        closing = "closed the run" if worker["closed_run"] else "left; the last worker out closes the run"
+        console.print(f"whole crawl: pages {run['pages']}, listings {run['listings']}, stored {run['stored']}, "
+                      f"gone {run['gone']}, errors {run['errors']} (this worker {closing})", highlight=False)
 
 
 # ---- classify, export, train ---------------------------------------------------------------------
@@ -267,12 +443,20 @@ def classify(
     from classifier.scorer import Scorer
 
     config = _settings()
-    if not input_path.is_file():
+    if not input_path.exists():
         fail(f"{input_path}: no such file")
+    if not input_path.is_file():
+        fail(f"{input_path}: not a file")
     scorer = Scorer.load(config.models_dir, threshold=threshold if threshold is not None else config.threshold)
-    stats = classify_file(input_path, output, scorer)
+    try:
+        stats = classify_file(input_path, output, scorer)
+    except ValueError as exc:  # an input type it cannot read
+        fail(str(exc))
+    if not stats.scored:
+        first = f"; first: {stats.errors[0]}" if stats.errors else ""
+        fail(f"{input_path}: no usable listings ({len(stats.errors)} row(s) skipped{first})")
     for error in stats.errors[:20]:
-        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False)
+        err_console.print(f"[yellow]skipped:[/] {escape(error)}", highlight=False)
     if len(stats.errors) > 20:
         err_console.print(f"[yellow]... and {len(stats.errors) - 20} more skipped rows[/]")
     console.print(f"scored {stats.scored} listings ({stats.flagged} flagged, {len(stats.errors)} skipped) "
@@ -383,7 +567,7 @@ def evaluate(
                                     f"{data.name} ({result.split}), model {scorer.version}"))
     render_evaluation(result, console)
     for problem in result.skipped[:10]:
-        err_console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+        err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
     if json_out:
         import json
 
@@ -418,17 +602,45 @@ def db_current() -> None:
     console.print(current_revision(config.database_url) or "no schema (run `wildwatch db upgrade`)")
 
 
+@db_app.command("replay-spool")
+@handles_user_errors
+def db_replay_spool() -> None:
+    """Store the listings a crawl kept in data/spool/ because the database refused them (safe to repeat)."""
+    from crawler.spool import pending_files, replay_all
+    from store.db import upgrade
+
+    config = _settings()
+    spool_dir = config.data_dir / "spool"
+    if not pending_files(spool_dir):
+        console.print(f"nothing to replay in {spool_dir}")
+        return
+    upgrade(config.database_url)
+    results = replay_all(config.database_url, spool_dir, config.models_dir)
+    for result in results:
+        (console if result.ok else err_console).print(result.line(), highlight=False)
+    stored = sum(r.stored for r in results)
+    failed = [r for r in results if not r.ok]
+    console.print(f"replayed {len(results) - len(failed)} of {len(results)} spool files: {stored} listings stored"
+                  + (f"; {len(failed)} kept for the next try" if failed else ""), highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 @lexicon_app.command("check")
 @handles_user_errors
-def lexicon_check() -> None:
-    """Validate the lexicon (duplicates, conflicts, missing fields) and print its coverage."""
+def lexicon_check(
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Lexicon folder (default: data/lexicon)."),
+) -> None:
+    """Validate the lexicon (duplicates, conflicts, missing fields) and print its coverage; exit 2 on errors."""
     from classifier.lexicon import validate_lexicon
     from wildwatch.config import LEXICON_DIR
 
-    report = validate_lexicon(LEXICON_DIR)
-    console.print(report.render() if hasattr(report, "render") else report)
-    if getattr(report, "errors", None):
-        raise typer.Exit(1)
+    report = validate_lexicon(directory or LEXICON_DIR)
+    console.print(report.render(), markup=False, highlight=False)
+    for issue in report.errors:
+        err_console.print(f"[red]invalid:[/] {escape(str(issue))}", highlight=False, soft_wrap=True)
+    if report.errors:
+        raise typer.Exit(2)
 
 
 @lexicon_app.command("report")
@@ -461,7 +673,7 @@ def lexicon_report(
         write_term_stats(stats, csv_out)
         console.print(f"every term: {csv_out}")
     for problem in problems[:10]:
-        err_console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+        err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
 
 
 @sites_app.command("list")
@@ -471,6 +683,8 @@ def sites_list() -> None:
     from crawler.siteconfig import load_all_sites
 
     config = _settings()
+    if not config.sites_dir.is_dir():
+        fail(f"WILDWATCH_SITES_DIR {config.sites_dir}: no such folder")
     sites, errors = load_all_sites(config.sites_dir)
     table = Table("name", "base URL", "javascript", "demo", "enabled", "file")
     for site in sites:
@@ -478,7 +692,7 @@ def sites_list() -> None:
                       site.source_path or "")
     console.print(table)
     for error in errors:
-        err_console.print(f"[red]invalid:[/] {error}", highlight=False)
+        err_console.print(f"[red]invalid:[/] {escape(error)}", highlight=False, soft_wrap=True)
     if errors:
         raise typer.Exit(2)
 
@@ -496,7 +710,7 @@ def sites_check(files: list[Path] = typer.Argument(..., help="Site config files 
             console.print(f"ok: {path} ({site.name})")
         except SiteConfigError as exc:
             bad += 1
-            err_console.print(f"[red]invalid:[/] {exc}", highlight=False)
+            err_console.print(f"[red]invalid:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     if bad:
         raise typer.Exit(2)
 
@@ -506,19 +720,32 @@ def sites_check(files: list[Path] = typer.Argument(..., help="Site config files 
 def demo(
     port: int = typer.Option(8765, min=0, max=65535, help="Port on 127.0.0.1 (0 = any free port)."),
     night: int = typer.Option(1, min=1, help="Which night's catalogue to show."),
+    faults: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of requests answered with a fault (500, 429, "
+                                                             "a stall, a connection reset); retries succeed."),
+    fault_seed: int = typer.Option(0, help="Seed of the faults (the same seed fails the same requests)."),
+    delay: float = typer.Option(0.0, min=0.0, max=60.0, help="Seconds each answer waits (a remote shop's latency)."),
 ) -> None:
     """Serve the built-in demo marketplace on 127.0.0.1 until interrupted."""
     import time
 
+    from wildwatch.demo.faults import FaultInjector
     from wildwatch.demo.server import DemoMarketplace
 
-    with DemoMarketplace(port=port, night=night) as site:
+    site = DemoMarketplace(port=port, night=night, delay=delay)
+    if faults:
+        site.faults = FaultInjector(faults, fault_seed)
+    try:
+        site.start()
+    except OSError as exc:  # port taken, or a privileged port
+        fail(f"cannot serve the demo marketplace on 127.0.0.1:{port}: {exc.strerror or exc}")
+    try:
         console.print(f"Demo marketplace (night {night}) at {site.base_url} - Ctrl-C to stop")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
 
 
 # ---- review: the web app, accounts, tips, evidence -----------------------------------------------
@@ -534,9 +761,14 @@ def review(
     from review.app import create_app
     from review.server import ReviewServer
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = _settings()
-    with ReviewServer(create_app(config), host=host, port=port, threads=threads) as server:
+    review_app = create_app(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        server = ReviewServer(review_app, host=host, port=port, threads=threads)
+    except (OSError, ValueError) as exc:  # address in use, or a host that is not this machine's (waitress: ValueError)
+        fail(f"--host {host} --port {port}: cannot listen there: {getattr(exc, 'strerror', None) or exc}")
+    with server:
         console.print(f"wildwatch review at {server.url} (database {redact_url(config.database_url)}) - Ctrl-C to stop")
         if host not in ("127.0.0.1", "localhost", "::1"):
             err_console.print("[yellow]warning:[/] listening beyond this machine; put it behind HTTPS and set "
@@ -564,10 +796,13 @@ def users_add(
     """Create an analyst account; the password is read from stdin or a prompt and stored as an Argon2id hash."""
     from review.auth import hash_password
     from store.db import session_scope, make_engine, upgrade
+    from store.models import ROLES
     from store.review import add_user, check_user_name
 
     config = _settings()
     check_user_name(name)
+    if role not in ROLES:  # before the password prompt, not after it
+        fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
     password_hash = hash_password(_read_password(password_stdin))
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
@@ -620,10 +855,12 @@ def tip(
     finally:
         engine.dispose()
     if not outcome.ok:
-        err_console.print(f"[red]tip {outcome.tip_id} recorded but not fetched:[/] {outcome.error}", highlight=False)
+        err_console.print(f"[red]tip {outcome.tip_id} recorded but not fetched:[/] {escape(outcome.error)}",
+                          highlight=False)
         raise typer.Exit(1)
     console.print(f"tip {outcome.tip_id}: listing {outcome.listing_id} ({outcome.marketplace}:{outcome.external_id}) "
-                  f"score {outcome.score:.3f}{' flagged' if outcome.flagged else ''}, queued for review", highlight=False)
+                  f"score {outcome.score:.3f}{' flagged' if outcome.flagged else ''}, queued for review", highlight=False,
+                  markup=False)
 
 
 @app.command()
@@ -647,7 +884,7 @@ def evidence(
         engine.dispose()
     console.print(f"evidence package for listing {package.listing_id}: {len(package.files)} files in {package.folder}")
     for problem in package.capture_errors:
-        err_console.print(f"[yellow]capture problem:[/] {problem}", highlight=False)
+        err_console.print(f"[yellow]capture problem:[/] {escape(problem)}", highlight=False)
 
 
 @app.command()
@@ -683,7 +920,7 @@ def bench(
     quick: bool = typer.Option(False, "--quick", help="Small inputs, every stage, under five minutes."),
     only: Optional[list[str]] = typer.Option(None, "--only", metavar="STAGE",
                                              help="Run only this stage (repeatable): classifier, crawl, rendering, "
-                                                  "storage, memory, review."),
+                                                  "storage, memory, review, workers."),
     out_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default: data/bench/)."),
     models: Optional[Path] = typer.Option(None, "--models", help="Models root or version to score with (default: active)."),
     train: bool = typer.Option(False, "--train", help="Train a model for the run instead of using the active one."),
@@ -696,6 +933,8 @@ def bench(
     unknown = [stage for stage in only or [] if stage not in STAGES]
     if unknown:
         fail(f"--only {', '.join(unknown)}: unknown stage; choose from {', '.join(STAGES)}")
+    if models is not None and not models.is_dir():
+        fail(f"--models {models}: no such folder")
     config = _settings()
     target = out_dir or config.data_dir / "bench"
     report = run_bench(quick=quick, out_dir=target, only=only, models_dir=models, train=train, keep=keep,

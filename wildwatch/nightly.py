@@ -32,6 +32,7 @@ class NightlyReport:
     log_file: Path | None = None
     demo_night: int | None = None
     skipped_sites: list[str] = field(default_factory=list)
+    replayed: list = field(default_factory=list)  # crawler.spool.ReplayResult of spools left by earlier runs
 
     def totals(self) -> dict[str, int]:
         keys = ("pages", "rendered_pages", "listings", "stored", "flagged", "gone", "errors")
@@ -46,8 +47,11 @@ class NightlyReport:
 
     @property
     def ok(self) -> bool:
-        """At least one site crawled and nothing was spooled for lack of a database."""
-        return any(o.run_id for o in self.outcomes) and not any(o.summary.get("spooled") for o in self.outcomes)
+        """At least one site crawled, no listing still waits in a spool or was lost, every old spool replayed."""
+        return any(o.run_id for o in self.outcomes) \
+            and not any(o.summary.get("spool_pending") or o.summary.get("lost") or o.summary.get("store_fatal")
+                        for o in self.outcomes) \
+            and all(result.ok for result in self.replayed)
 
 
 def previous_demo_nights(database_url: str, site_name: str = "demo") -> int:
@@ -87,9 +91,16 @@ def run_nightly(
     export_path: Path | None = None,
     log_level: str = "INFO",
     on_item: Callable[[str], None] | None = None,
+    demo_faults: float = 0.0,
+    demo_fault_seed: int = 0,
+    scrapyd_urls: list[str] | None = None,
+    scrapyd_project: str = "wildwatch",
 ) -> NightlyReport:
+    """With `scrapyd_urls`, each site is one scrapyd job on the least busy of those hosts (wildwatch.scrapyd)."""
     from classifier.scorer import Scorer
+    from crawler.spool import replay_all
     from store.db import make_engine, upgrade
+    from store.preflight import check_writable
     from wildwatch.export import export_listings
 
     started = time.monotonic()
@@ -98,7 +109,10 @@ def run_nightly(
     log_file = config.data_dir / "logs" / f"nightly-{nightly_id}.log"
 
     upgrade(config.database_url)
+    check_writable(config.database_url)
     Scorer.load(config.models_dir, threshold=config.threshold)  # fail now, not in the middle of the crawl
+    # Listings an earlier night could not store (the database was down) go in before tonight's crawl.
+    replayed = replay_all(config.database_url, config.data_dir / "spool", config.models_dir)
     sites, config_errors, skipped = select_sites(config, demo)
     for error in config_errors:
         logger.error("site config skipped: %s", error)
@@ -108,7 +122,8 @@ def run_nightly(
             + (" (demo sites only run with --demo)" if skipped else "")
             + ("; config errors: " + "; ".join(config_errors) if config_errors else "")
         )
-    check_browser(sites, config)
+    if not scrapyd_urls:  # with scrapyd the crawl hosts need the browser, not this one
+        check_browser(sites, config)
 
     with ExitStack() as stack:
         night = None
@@ -116,9 +131,15 @@ def run_nightly(
             from wildwatch.demo.sites import serve_demo_sites
 
             night = demo_night or previous_demo_nights(config.database_url) + 1
-            sites = serve_demo_sites(stack, sites, night)
-        outcomes = run_crawls(sites, config, log_file=log_file, log_level=log_level, nightly_id=nightly_id,
-                              on_item=on_item, night=night)
+            sites = serve_demo_sites(stack, sites, night, faults=demo_faults, fault_seed=demo_fault_seed)
+        if scrapyd_urls:
+            from wildwatch.scrapyd import crawl_on_scrapyd
+
+            outcomes = crawl_on_scrapyd(sites, config.database_url, scrapyd_urls, nightly_id, project=scrapyd_project,
+                                        night=night, log_file=log_file, progress=logger.info)
+        else:
+            outcomes = run_crawls(sites, config, log_file=log_file, log_level=log_level, nightly_id=nightly_id,
+                                  on_item=on_item, night=night)
 
     run_ids = [o.run_id for o in outcomes if o.run_id]
     path, rows = None, 0
@@ -132,5 +153,5 @@ def run_nightly(
     return NightlyReport(
         nightly_id=nightly_id, outcomes=outcomes, config_errors=config_errors, export_path=path,
         exported_rows=rows, seconds=round(time.monotonic() - started, 1), log_file=log_file,
-        demo_night=night, skipped_sites=skipped,
+        demo_night=night, skipped_sites=skipped, replayed=replayed,
     )

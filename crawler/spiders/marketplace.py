@@ -25,6 +25,7 @@ from crawler.extractors.discovery import (
 )
 from crawler.extractors.listing import Extraction, ExtractionError, apply_rule, extract_listing, listing_id_from_url
 from crawler.items import ListingItem, listing_from_fields
+from crawler.pageguard import SIZE_GUARD_JS, describe_skip, skip_reason, tree_was_cut
 from crawler.resume import CrawlJournal, ResumeState, page_key
 from crawler.siteconfig import FieldRule, SiteConfig
 
@@ -86,7 +87,8 @@ class MarketplaceSpider(scrapy.Spider):
             raise BrowserNotFoundError(problem)
         spider = super().from_crawler(crawler, *args, **kwargs)
         state_dir = crawler.settings.get("WILDWATCH_STATE_DIR")
-        if state_dir:
+        # A distributed crawl (crawler.distributed) resumes from its shared state in Redis instead.
+        if state_dir and not crawler.settings.get("WILDWATCH_REDIS_URL"):
             max_age = timedelta(hours=crawler.settings.getfloat("WILDWATCH_RESUME_MAX_AGE_HOURS", 24))
             spider.journal = CrawlJournal(Path(state_dir), spider.site.name, max_age=max_age)
             spider.resume = spider.journal.load()
@@ -142,9 +144,15 @@ class MarketplaceSpider(scrapy.Spider):
                 meta["playwright_page_methods"] = [PageMethod("evaluate", SETTLE_JS, js.timeout_ms)]
             else:
                 meta["playwright_page_methods"] = [PageMethod("wait_for_selector", js.wait_for, timeout=js.timeout_ms)]
+            # The rendered DOM is checked against the size limit inside the browser (crawler.pageguard).
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE") if self.crawler else 0
+            if limit:
+                meta["playwright_page_methods"].append(PageMethod("evaluate", SIZE_GUARD_JS, limit))
         priority = {self.parse_listing: 10}.get(callback, 0)
         if callback == self.parse_page and meta.get("listing_hint"):
             priority = 10
+        detail = callback == self.parse_listing or bool(meta.get("listing_hint"))
+        meta["wildwatch_page"] = "detail" if detail else "index"  # page guards act on the spider's pages only
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, priority=priority,
                               dont_filter=bool(meta.pop("refetch", False)))
 
@@ -183,11 +191,13 @@ class MarketplaceSpider(scrapy.Spider):
     def parse_index(self, response: Response):
         """A hub, search or result page: follow hubs and next pages, request every listing."""
         if not _is_text(response):
-            self._count("pages_skipped/not_html")
+            self._count("skipped/not_html")
             return
         self._count("index_pages")
         self._count_rendered(response)
-        for url in self._links(response, self.site.links.listing):
+        self._check_depth(response)
+        listing_links = self._links(response, self.site.links.listing)
+        for url in listing_links:
             listing_id = listing_id_from_url(url, self.site)
             if listing_id:
                 self.discovered_ids.add(listing_id)
@@ -197,10 +207,21 @@ class MarketplaceSpider(scrapy.Spider):
         next_meta = self._next_search_meta(response)
         if next_meta is None:
             return
-        follow = self.site.links.next_page if response.meta.get("search_term") else \
-            [*self.site.links.follow, *self.site.links.next_page]
-        for url in self._links(response, follow):
-            yield self._request(url, self.parse_index, **next_meta)
+        digest = page_digest(listing_links)
+        if response.meta.get("chain", 0) > 0 and digest == response.meta.get("previous_digest"):
+            # The same results as the page before: a "next" link that goes nowhere new (a calendar, a
+            # page parameter the site ignores). Its next pages would repeat it forever.
+            self._count("skipped/pagination_trap")
+            self.logger.warning("not following next pages of %s: it repeats the page before (pagination trap)",
+                                response.url)
+            next_pages: list[str] = []
+        else:
+            next_pages = self._links(response, self.site.links.next_page)
+        follow = [] if response.meta.get("search_term") else self._links(response, self.site.links.follow)
+        for url in follow:
+            yield self._request(url, self.parse_index, **{**next_meta, "chain": 0})
+        for url in next_pages:
+            yield self._request(url, self.parse_index, previous_digest=digest, **next_meta)
 
     def _next_search_meta(self, response: Response) -> dict | None:
         """Meta for pages after this one; None when a search has used its page allowance."""
@@ -218,10 +239,11 @@ class MarketplaceSpider(scrapy.Spider):
         self._count("listing_pages")
         self._count_rendered(response)
         if not _is_text(response):
-            self._count("pages_skipped/not_html")
+            self._count("skipped/not_html")
             self.logger.warning("skipped %s: not an HTML page (%s)", response.url,
                                 response.headers.get("Content-Type", b"?").decode("latin-1"))
             return None
+        self._check_depth(response)
         try:
             extraction = extract_listing(response.text, response.url, self.site)
         except ExtractionError as exc:
@@ -236,8 +258,9 @@ class MarketplaceSpider(scrapy.Spider):
     def parse_page(self, response: Response):
         """Any page of a site with no config: maybe a listing, maybe an index; its links are classified."""
         if not _is_text(response):
-            self._count("pages_skipped/not_html")
+            self._count("skipped/not_html")
             return
+        self._check_depth(response)
         rendered = bool(response.meta.get("playwright"))
         hinted = bool(response.meta.get("listing_hint"))
         self._count_rendered(response)
@@ -330,12 +353,20 @@ class MarketplaceSpider(scrapy.Spider):
     def on_error(self, failure):
         """Download and HTTP errors are counted and logged; a missing detail page means the listing is gone."""
         request = failure.request
+        is_detail = request.callback == self.parse_listing or request.meta.get("listing_hint")
+        reason = skip_reason(failure)
+        if reason is not None:
+            # A page past a limit or a hostile page: skipped on purpose, counted by reason, not an error.
+            self._count(f"skipped/{reason}")
+            self.logger.warning("%s", describe_skip(reason, request.url, failure))
+            if not is_detail:
+                self._count("index_errors")  # listings behind this page were not seen: mark none gone
+            return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             # robots.txt, offsite and size limits: refused on purpose, counted apart from errors.
             self._count("requests_ignored")
             self.logger.debug("not fetched %s: %s", request.url, failure.value)
             return
-        is_detail = request.callback == self.parse_listing or request.meta.get("listing_hint")
         if failure.check(HttpError) and failure.value.response.status in (404, 410) and is_detail:
             listing_id = request.meta.get("listing_id")
             if listing_id:
@@ -351,6 +382,13 @@ class MarketplaceSpider(scrapy.Spider):
         reason = failure.value.response.status if failure.check(HttpError) else repr(failure.value)
         self.logger.warning("failed to fetch %s: %s", request.url, reason)
 
+    def _check_depth(self, response: Response) -> None:
+        """Count a page nested deeper than the parser's limit: it is read only as far as that."""
+        if tree_was_cut(response.selector):
+            self._count("repaired/too_deep")
+            self.logger.warning("%s: markup nested deeper than the parser's limit; read as far as the limit",
+                                response.url)
+
     def _count_rendered(self, response: Response) -> None:
         if response.meta.get("playwright"):
             self._count("rendered_pages")
@@ -362,6 +400,13 @@ class MarketplaceSpider(scrapy.Spider):
     def live_listing_ids(self) -> set[str]:
         """Ids the marketplace still offers: linked tonight and not answered with 404/410."""
         return self.discovered_ids - self.gone_ids
+
+
+def page_digest(links: list[str]) -> str:
+    """What a result page offers: its listing links, in any order (for the pagination-trap check)."""
+    import hashlib
+
+    return hashlib.sha1("\n".join(sorted(set(links))).encode("utf-8")).hexdigest()
 
 
 def _is_text(response: Response) -> bool:
