@@ -54,6 +54,28 @@ def run_cli(args: list[str], env: dict[str, str], timeout: int = 300) -> subproc
 _REPORTED: list[str] = []
 
 
+def stored_counts(db_url: str) -> dict:
+    """What a crawl left in the database, for "stored exactly once" checks across processes."""
+    from sqlalchemy import create_engine, func, select
+
+    from store.models import CrawlRun, Listing, ListingSnapshot, Score
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return {
+                "listings": conn.scalar(select(func.count(Listing.id))),
+                "distinct": conn.scalar(select(func.count(func.distinct(Listing.external_id)))),
+                "ids": set(conn.scalars(select(Listing.external_id))),
+                "snapshots": conn.scalar(select(func.count(ListingSnapshot.id))),
+                "scores": conn.scalar(select(func.count(Score.id))),
+                "gone": set(conn.scalars(select(Listing.external_id).where(Listing.gone_at.is_not(None)))),
+                "runs": conn.execute(select(CrawlRun).order_by(CrawlRun.id)).all(),
+            }
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def report():
     """Lines shown in the test run's summary (held-out metrics and the like), even when output is captured."""

@@ -18,16 +18,14 @@ import pytest
 import redis
 from scrapy import Request
 from scrapy_playwright.page import PageMethod
-from sqlalchemy import create_engine, func, select
 
 from bench.catalog import write_catalog
 from bench.workers import GatedShop
-from conftest import ROOT, run_cli, wildwatch_env
+from conftest import ROOT, run_cli, stored_counts, wildwatch_env
 from crawler.distributed import DistributedWorker, SharedPriorityQueue, WorkerScheduler, aggregate
 from crawler.redisrun import DistributedCrawlError, RedisRun, check_prefix, connect
 from crawler.siteconfig import resolve_site
 from crawler.spiderloader import spider_class_for
-from store.models import CrawlRun, Listing, ListingSnapshot, Score
 from store.testing import redis_unavailable_reason, throwaway_database, throwaway_redis_prefix
 from wildwatch.config import SITES_DIR
 from wildwatch.demo.server import DemoMarketplace
@@ -227,23 +225,6 @@ def _outputs(tmp_path: Path) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text()[-2500:]}" for p in sorted(tmp_path.glob("*.out")))
 
 
-def _store(db_url: str) -> dict:
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            runs = conn.execute(select(CrawlRun).order_by(CrawlRun.id)).all()
-            return {
-                "listings": conn.scalar(select(func.count(Listing.id))),
-                "distinct": conn.scalar(select(func.count(func.distinct(Listing.external_id)))),
-                "snapshots": conn.scalar(select(func.count(ListingSnapshot.id))),
-                "scores": conn.scalar(select(func.count(Score.id))),
-                "gone": set(conn.scalars(select(Listing.external_id).where(Listing.gone_at.is_not(None)))),
-                "runs": runs,
-            }
-    finally:
-        engine.dispose()
-
-
 def _detail_hits(shop: DemoMarketplace) -> dict[str, int]:
     return {path: n for path, n in shop.hits.items() if path.startswith(("/item/", "/app/item/"))}
 
@@ -284,7 +265,7 @@ def test_two_then_three_workers_crawl_one_shop_together(tmp_path, trained_models
             assert [p.returncode for p in procs] == [0] * count, outputs
             # Every detail page was fetched once, by one of the workers: the queue and filter are shared.
             assert len(hits) == len(live) and set(hits.values()) == {1}, hits
-            store = _store(db_url)
+            store = stored_counts(db_url)
             run = store["runs"][-1]
             assert run.status == "succeeded", (run.error, outputs)
             workers = run.stats["workers"]
@@ -347,7 +328,7 @@ def test_a_killed_worker_loses_no_listing(tmp_path, trained_models_dir, report):
         outputs = _outputs(tmp_path)
         assert procs[name].returncode == -signal.SIGKILL
         assert all(p.returncode == 0 for n, p in procs.items() if n != name), outputs
-        store = _store(db_url)
+        store = stored_counts(db_url)
         live = {item.id for item in shop.view.live}
         assert store["listings"] == store["distinct"] == len(live), outputs
         assert store["snapshots"] == len(live)

@@ -12,32 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
 
-from conftest import ROOT, run_cli, wildwatch_env
+from conftest import ROOT, run_cli, stored_counts, wildwatch_env
 from pgcluster import ThrowawayCluster
-from store.models import CrawlRun, Listing, ListingSnapshot, Score
 from test_crawl_resume_and_health import journal_batches, write_site
 from wildwatch.demo.oldstreet import OldStreetShop
 
 OUTAGE_SECONDS = float(os.environ.get("WILDWATCH_OUTAGE_SECONDS", "30"))
-
-
-def counts(url: str) -> dict:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            runs = conn.execute(select(CrawlRun).order_by(CrawlRun.id)).all()
-            return {
-                "listings": conn.scalar(select(func.count(Listing.id))),
-                "distinct": conn.scalar(select(func.count(func.distinct(Listing.external_id)))),
-                "ids": set(conn.scalars(select(Listing.external_id))),
-                "snapshots": conn.scalar(select(func.count(ListingSnapshot.id))),
-                "scores": conn.scalar(select(func.count(Score.id))),
-                "runs": runs,
-            }
-    finally:
-        engine.dispose()
 
 
 def _explain(result) -> str:
@@ -58,7 +39,7 @@ def test_database_unreachable_for_half_a_minute_mid_crawl_loses_no_listing(tmp_p
             while journal_batches(journal) < 1 and time.monotonic() < deadline and process.poll() is None:
                 time.sleep(0.2)
             assert process.poll() is None, "the crawl ended before the outage: " + process.stderr.read()[-2000:]
-            stored_before = len(counts(pg.url)["ids"])
+            stored_before = len(stored_counts(pg.url)["ids"])
             pg.stop()
             down_at = time.monotonic()
             time.sleep(OUTAGE_SECONDS)
@@ -71,7 +52,7 @@ def test_database_unreachable_for_half_a_minute_mid_crawl_loses_no_listing(tmp_p
                 process.kill()
         result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         assert result.returncode == 0, _explain(result)
-        after = counts(pg.url)
+        after = stored_counts(pg.url)
     assert after["ids"] == truth and after["listings"] == after["distinct"] == len(truth)   # none lost, none twice
     assert after["snapshots"] == len(truth) and after["scores"] == len(truth)               # stored and scored once
     [run] = after["runs"]
@@ -138,7 +119,7 @@ def test_disk_full_under_the_database_spools_then_replays_every_listing(tmp_path
         assert "wait in the spool" in result.stderr and "replay-spool" in result.stderr
         spooled = sum(1 for _ in (tmp_path / "data" / "spool").glob("run-*.jsonl"))
         assert spooled == 1
-        stored_while_full = len(counts(url)["ids"])
+        stored_while_full = len(stored_counts(url)["ids"])
         assert stored_while_full < len(truth)
 
         (disk / "filler").unlink()  # space freed: the spool goes in
@@ -146,7 +127,7 @@ def test_disk_full_under_the_database_spools_then_replays_every_listing(tmp_path
         assert replay.returncode == 0, _explain(replay)
         again = run_cli(["db", "replay-spool"], env)  # nothing left, nothing twice
         assert again.returncode == 0 and "nothing to replay" in again.stdout
-        after = counts(url)
+        after = stored_counts(url)
     assert after["ids"] == truth and after["listings"] == len(truth)
     assert after["snapshots"] == len(truth) and after["scores"] == len(truth)
     [run] = after["runs"]
