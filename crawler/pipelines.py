@@ -499,6 +499,8 @@ def crawl_summary(stats: dict) -> dict:
         "spooled": spooled,
         "replayed": replayed,
         "spool_pending": max(0, spooled - replayed),
+        # The run's closing record could not be written and waits in the spool: the run row says "running".
+        "run_close_pending": bool(stats.get(STAT + "run_close_spooled")),
         "lost": get("listings_lost"),
         "store_fatal": stats.get(STAT + "store_fatal") or None,
         "flagged": get("listings_flagged"),

@@ -157,3 +157,21 @@ def test_db_replay_spool_and_the_nightly_start_replay(store, tmp_path, trained_m
     result = run_cli(["nightly"], env)
     assert result.returncode == 2 and "no site to crawl" in result.stderr
     assert not pending_files(data_dir / "spool") and figures(engine) == (3, 3, 3)
+
+
+def test_a_run_whose_closing_record_waits_in_the_spool_ends_non_zero(capsys):
+    """All listings stored but the run's closing record spooled (the disk filled at the very end): the run row
+    still says running, so the crawl is not clean: one error line with the replay hint, and a non-zero exit."""
+    from crawler.pipelines import STAT, crawl_summary
+    from wildwatch import cli
+    from wildwatch.crawl import CrawlOutcome
+
+    clean = CrawlOutcome(site="oldstreet", run_id=1, summary=crawl_summary({STAT + "listings_stored": 64}))
+    unclosed = CrawlOutcome(site="oldstreet", run_id=1, summary=crawl_summary(
+        {STAT + "listings_stored": 64, STAT + "run_close_spooled": True}))
+    assert not clean.store_incomplete and unclosed.store_incomplete
+    cli._print_reliability([clean])
+    assert "error:" not in capsys.readouterr().err
+    cli._print_reliability([unclosed])
+    [line] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert "oldstreet" in line and "could not be closed" in line and "replay-spool" in line

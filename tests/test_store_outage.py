@@ -107,20 +107,34 @@ def fill(disk: Path, leave: int) -> None:
 
 
 def test_disk_full_under_the_database_spools_then_replays_every_listing(tmp_path, trained_models_dir, report):
-    with small_disk(tmp_path / "dbdisk", "2m") as disk, OldStreetShop() as shop:
+    data_dir = tmp_path / "data"
+    journal = data_dir / "crawl_state" / "oldstreet" / "journal.jsonl"
+    with small_disk(tmp_path / "dbdisk", "4m") as disk, OldStreetShop() as shop:
         truth = {item.id for item in shop.listings}
         url = f"sqlite:///{disk / 'wildwatch.db'}"
-        env = wildwatch_env(tmp_path / "data", trained_models_dir, WILDWATCH_DATABASE_URL=url)
+        env = wildwatch_env(data_dir, trained_models_dir, WILDWATCH_DATABASE_URL=url)
         assert run_cli(["db", "upgrade"], env).returncode == 0
-        fill(disk, leave=320 * 1024)  # room for the first listings at most
-        result = run_cli(["crawl", str(write_site(tmp_path / "oldstreet.yaml", shop.base_url))], env)
+        site = write_site(tmp_path / "oldstreet.yaml", shop.base_url, delay=0.2)
+        process = subprocess.Popen([sys.executable, "-m", "wildwatch", "crawl", str(site)], env=env, cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # The disk fills once the first batch is in: a known point mid-crawl, whatever the machine's speed.
+            deadline = time.monotonic() + 120
+            while journal_batches(journal) < 1 and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.1)
+            assert process.poll() is None, "the crawl ended before the disk filled: " + process.stderr.read()[-2000:]
+            fill(disk, leave=0)
+            stdout, stderr = process.communicate(timeout=300)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         assert result.returncode == 1, _explain(result)
         assert "Traceback" not in result.stdout + result.stderr
-        assert "wait in the spool" in result.stderr and "replay-spool" in result.stderr
-        spooled = sum(1 for _ in (tmp_path / "data" / "spool").glob("run-*.jsonl"))
-        assert spooled == 1
+        assert "wait in the spool" in result.stderr and "replay-spool" in result.stderr, _explain(result)
+        assert sum(1 for _ in (data_dir / "spool").glob("run-*.jsonl")) == 1
         stored_while_full = len(stored_counts(url)["ids"])
-        assert stored_while_full < len(truth)
+        assert 0 < stored_while_full < len(truth)
 
         (disk / "filler").unlink()  # space freed: the spool goes in
         replay = run_cli(["db", "replay-spool"], env)

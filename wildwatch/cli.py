@@ -232,6 +232,11 @@ def _print_reliability(outcomes) -> None:
                               "the database and wait in the spool; they are stored by the next `wildwatch nightly` "
                               "or by `wildwatch db replay-spool` once the database accepts writes", highlight=False,
                               soft_wrap=True)
+        elif s.get("run_close_pending"):
+            err_console.print(f"[bold red]error:[/] {o.site}: the crawl run could not be closed in the database; its "
+                              "closing record waits in the spool and the run shows as running until the next "
+                              "`wildwatch nightly` or `wildwatch db replay-spool` closes it", highlight=False,
+                              soft_wrap=True)
 
 
 def _progress_counter():
@@ -391,8 +396,7 @@ def crawl(
         err_console.print(f"[yellow]monitor failed:[/] {site_config.name}: {escape(problem)}", highlight=False)
     if not verbose:
         console.print(f"log: {log_file}")
-    summary = outcomes[0].summary
-    if not outcomes[0].run_id or summary.get("spool_pending") or summary.get("lost") or summary.get("store_fatal"):
+    if not outcomes[0].run_id or outcomes[0].store_incomplete:
         raise typer.Exit(1)
 
 

@@ -34,6 +34,13 @@ class CrawlOutcome:
     run_summary: dict | None = None
 
     @property
+    def store_incomplete(self) -> bool:
+        """Something of this crawl is not in the database yet: spooled listings or the run's closing record,
+        listings lost, or a store that refused writes. The command then exits non-zero."""
+        s = self.summary
+        return bool(s.get("spool_pending") or s.get("run_close_pending") or s.get("lost") or s.get("store_fatal"))
+
+    @property
     def monitors(self) -> dict:
         """Spidermon monitor outcomes: name -> {"ok": bool, "message": str}."""
         return dict(self.summary.get("monitors") or {})

@@ -47,10 +47,9 @@ class NightlyReport:
 
     @property
     def ok(self) -> bool:
-        """At least one site crawled, no listing still waits in a spool or was lost, every old spool replayed."""
+        """At least one site crawled, nothing waits in a spool or was lost, every old spool replayed."""
         return any(o.run_id for o in self.outcomes) \
-            and not any(o.summary.get("spool_pending") or o.summary.get("lost") or o.summary.get("store_fatal")
-                        for o in self.outcomes) \
+            and not any(o.store_incomplete for o in self.outcomes) \
             and all(result.ok for result in self.replayed)
 
 
