@@ -147,6 +147,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
+def lock_for_writing(session: Session) -> None:
+    """SQLite: take the database's write lock now (BEGIN IMMEDIATE), before this transaction reads what it
+    will decide on, so a concurrent writer cannot slip in between the read and the write; the other writer
+    waits (busy timeout) and then reads the result. PostgreSQL needs nothing here: lock rows FOR UPDATE."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection().connection.driver_connection
+    if not connection.in_transaction:  # pysqlite opens a transaction only at the first write
+        connection.execute("BEGIN IMMEDIATE")
+
+
 def alembic_config() -> Config:
     """Alembic configuration built in code: the migrations ship inside this package."""
     config = Config()

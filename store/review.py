@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Text, and_, cast, exists, false, func, literal, nulls_last, or_, select, true
 from sqlalchemy.orm import Session
 
+from store.db import lock_for_writing
 from store.columns import as_utc, utcnow
 from store.errors import StoreError
 from store.models import (
@@ -148,8 +149,9 @@ def decide(session: Session, listing_id: int, user: User, decision: str, note: s
     note = (note or "").strip() or None
     if note is not None and len(note) > 5000:
         raise StoreError(f"note is {len(note)} characters, the limit is 5000")
-    # Lock the listing row first (PostgreSQL; SQLite has one writer): of two analysts deciding at
+    # Lock the listing row first (PostgreSQL) or the database (SQLite): of two analysts deciding at
     # once, the second waits and then sees the first's decision, for the permission check and the audit.
+    lock_for_writing(session)
     if session.get(Listing, listing_id, with_for_update=True) is None:
         raise StoreError(f"no listing with id {listing_id!r}")
     previous = current_decision(session, listing_id)

@@ -385,15 +385,17 @@ def test_queue_cache_computes_a_missing_value_once_for_concurrent_readers():
     assert len(calls) == 1
 
 
-def test_two_analysts_deciding_at_once_cannot_both_win_on_postgresql(tmp_path):
-    """The listing row is locked before the previous decision is read, so the second analyst sees the first's."""
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_analysts_deciding_at_once_cannot_both_win(tmp_path, backend):
+    """The listing row (PostgreSQL) or the database (SQLite) is locked before the previous decision is read,
+    so the second analyst sees the first's."""
     import threading
 
     from review_support import migrated_engine
     from store.review import PermissionDenied
     from store.testing import throwaway_database
 
-    with throwaway_database("postgresql", tmp_path) as url:
+    with throwaway_database(backend, tmp_path) as url:
         engine = migrated_engine(url)
         try:
             standard_users(engine)
