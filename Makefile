@@ -5,6 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 WILDWATCH := $(VENV)/bin/wildwatch
 STAMP := $(VENV)/.installed
+# Test files run in parallel processes (pytest-xdist; a file's tests stay in one process, with its fixtures).
+# Most of the suite waits on crawls, timeouts and servers rather than the CPU, so 3 beats the 2 cores.
+TEST_WORKERS ?= 3
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-postgres setup browser db model train services clean-data help
 
@@ -45,11 +49,11 @@ services:
 	bash scripts/ensure_services.sh
 
 test: setup
-	$(PY) -m pytest
+	$(PYTEST)
 	$(MAKE) --no-print-directory test-postgres
 
 # The database tests again, each on a throwaway PostgreSQL database (WILDWATCH_TEST_POSTGRES_URL names
 # the server, default root@127.0.0.1:5432). No server: they skip with the reason; under
 # WILDWATCH_REQUIRE_POSTGRES=1 (CI) that is a failure.
 test-postgres: setup
-	WILDWATCH_TEST_BACKEND=postgresql $(PY) -m pytest -m db
+	WILDWATCH_TEST_BACKEND=postgresql $(PYTEST) -m db

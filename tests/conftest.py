@@ -82,6 +82,25 @@ def report():
     return _REPORTED.append
 
 
+_MEASUREMENT = "wildwatch measurement"
+_forwarded = [0]  # how many of _REPORTED a pytest-xdist worker has already sent to the controller
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under pytest-xdist (`make test`) lines are reported in the workers: each test report carries the
+    lines reported since the previous one to the controller, which prints the summary."""
+    outcome = yield
+    if hasattr(item.config, "workerinput") and len(_REPORTED) > _forwarded[0]:
+        outcome.get_result().user_properties.extend((_MEASUREMENT, line) for line in _REPORTED[_forwarded[0]:])
+        _forwarded[0] = len(_REPORTED)
+
+
+def pytest_runtest_logreport(report):
+    if getattr(report, "node", None) is not None:  # the controller, receiving a worker's report
+        _REPORTED.extend(value for key, value in report.user_properties if key == _MEASUREMENT)
+
+
 def pytest_terminal_summary(terminalreporter):
     if _REPORTED:
         terminalreporter.section("wildwatch measurements")
@@ -113,7 +132,16 @@ def pytest_report_header():
     return f"wildwatch test database: {db_backend.BACKEND} (WILDWATCH_TEST_BACKEND)"
 
 
+# Files that take a minute or more (demo nights in Chromium, fault and outage waits, the load test): started
+# first, so that the processes of `make test` (pytest-xdist, one file per process at a time) end together.
+SLOW_FILES = ("test_nightly_e2e.py", "test_demo_faults.py", "test_cli_bad_input.py", "test_bench.py",
+              "test_store_outage.py", "test_review_load.py", "test_review_browser.py",
+              "test_crawl_resume_and_health.py", "test_distributed_crawl.py", "test_scrapyd_nightly.py")
+
+
 def pytest_collection_modifyitems(items):
+    slow_rank = {name: rank for rank, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: slow_rank.get(item.path.name, len(SLOW_FILES)))  # stable: order within a file kept
     for item in items:
         if db_backend.DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
