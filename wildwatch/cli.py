@@ -351,10 +351,6 @@ def crawl(
     from contextlib import ExitStack
 
     from crawler.siteconfig import discovery_site, resolve_site
-    from classifier.scorer import Scorer
-    from store.db import upgrade
-    from store.preflight import check_writable
-    from wildwatch.crawl import check_browser, run_crawls
 
     _configure_logging(verbose)
     config = _settings()
@@ -365,6 +361,12 @@ def crawl(
                                      delay=delay)
     else:
         site_config = resolve_site(site, config.sites_dir)
+    # The arguments hold: now the heavy imports (scikit-learn, Alembic, Scrapy), so a mistake is answered at once.
+    from classifier.scorer import Scorer
+    from store.db import upgrade
+    from store.preflight import check_writable
+    from wildwatch.crawl import check_browser, run_crawls
+
     redis_url = workers or config.redis_url
     extra_settings = None
     if redis_url:
@@ -443,14 +445,14 @@ def classify(
     threshold: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Override the model's threshold."),
 ) -> None:
     """Score a file of listings without crawling."""
-    from classifier.batch import classify_file
-    from classifier.scorer import Scorer
-
     config = _settings()
     if not input_path.exists():
         fail(f"{input_path}: no such file")
     if not input_path.is_file():
         fail(f"{input_path}: not a file")
+    from classifier.batch import classify_file
+    from classifier.scorer import Scorer
+
     scorer = Scorer.load(config.models_dir, threshold=threshold if threshold is not None else config.threshold)
     try:
         stats = classify_file(input_path, output, scorer)
