@@ -127,6 +127,19 @@ def test_spider_follows_only_http_links():
     assert spider._links(response, site.links.listing) == ["http://127.0.0.1:9/p/1", "https://127.0.0.1:9/p/3"]
 
 
+def test_links_with_an_upper_case_scheme_are_followed_under_one_spelling():
+    """HTTP:// and Https:// are the same pages as http:// and https://: followed, and written one way so the
+    listing id, the duplicate filter and the resume journal see one page."""
+    site = SiteConfig.model_validate({"name": "shop", "base_url": "http://127.0.0.1:9", "start_urls": ["/"],
+                                      "links": {"listing": ["a.ad::attr(href)"]}})
+    spider = MarketplaceSpider(site=site)
+    body = """<a class="ad" href="HTTP://127.0.0.1:9/p/1">a</a><a class="ad" href="Https://127.0.0.1:9/p/2">b</a>
+        <a class="ad" href="hTTp://127.0.0.1:9/p/Case-Kept?Q=1">c</a><a class="ad" href="FILE:///etc/passwd">f</a>"""
+    response = HtmlResponse("https://127.0.0.1:9/", body=body.encode(), encoding="utf-8")
+    assert spider._links(response, site.links.listing) == [
+        "http://127.0.0.1:9/p/1", "https://127.0.0.1:9/p/2", "http://127.0.0.1:9/p/Case-Kept?Q=1"]
+
+
 # ---- a real nightly run: passwords, consoles, offsite and non-http links --------------------------------
 
 def _pages(port: int) -> dict:

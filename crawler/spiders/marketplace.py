@@ -53,6 +53,13 @@ SETTLE_JS = """(timeoutMs) => new Promise((resolve) => {
 })"""
 
 
+
+def lower_scheme(url: str) -> str:
+    """`url` with its scheme in lower case: pages write HTTP:// or Https:// too, and the same page must get
+    the same listing id, fingerprint and resume key whichever way its link was written."""
+    scheme, colon, rest = url.partition(":")
+    return scheme.lower() + colon + rest if colon and scheme.isascii() and scheme.isalpha() else url
+
 class MarketplaceSpider(scrapy.Spider):
     """Walks hub, search and result pages of one marketplace and extracts each detail page.
 
@@ -162,13 +169,13 @@ class MarketplaceSpider(scrapy.Spider):
         return self.site.javascript.needs_browser(url)
 
     def _allowed(self, url: str) -> bool:
-        return url.startswith(("http://", "https://")) and not any(p.search(url) for p in self._deny)
+        return url.lower().startswith(("http://", "https://")) and not any(p.search(url) for p in self._deny)
 
     def _links(self, response: Response, selectors: Iterable[str]) -> list[str]:
         links = []
         for css in selectors:
             for value in apply_rule(response, FieldRule(selector=css), many=True):
-                url = response.urljoin(value)
+                url = lower_scheme(response.urljoin(value))
                 if self._allowed(url):
                     links.append(url)
         return links
