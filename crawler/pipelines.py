@@ -12,6 +12,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from crawler.extractors.discovery import is_http_url
 from crawler.items import ListingItem
 from wildwatch.config import Settings
 
@@ -99,7 +100,7 @@ class ValidatePipeline(_CountingPipeline):
         for name, reason in (("title", "missing_title"), ("listing_id", "missing_id")):
             if not getattr(item, name):
                 self._drop(reason, f"{item.url}: no {name}")
-        if not item.url.lower().startswith(("http://", "https://")):
+        if not is_http_url(item.url):
             self._drop("bad_url", f"{item.url!r} is not an http(s) URL")
         if item.price is not None and (not math.isfinite(item.price) or item.price < 0):
             logger.warning("%s: price %r is not a usable amount; kept as text only", item.url, item.price)

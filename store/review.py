@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Text, and_, cast, exists, false, func, literal, nulls_last, or_, select, true
 from sqlalchemy.orm import Session
 
-from store.db import lock_for_writing
 from store.columns import as_utc, utcnow
+from store.db import lock_for_writing
 from store.errors import StoreError
 from store.models import (
     CAPTURE_SOURCES,

@@ -25,20 +25,36 @@ def _explain(result) -> str:
     return f"exit {result.returncode}\nstdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
 
 
+@contextmanager
+def crawl_past_its_first_batch(site: Path, env: dict[str, str], data_dir: Path):
+    """`wildwatch crawl SITE`, yielded once its first batch is stored (its resume journal says so): the fault
+    then strikes at a known point mid-crawl, whatever the machine's speed. Killed if still running after."""
+    journal = data_dir / "crawl_state" / "oldstreet" / "journal.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "wildwatch", "crawl", str(site)], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while journal_batches(journal) < 1 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert process.poll() is None, "the crawl ended before the fault: " + process.stderr.read()[-2000:]
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def finished(process: subprocess.Popen) -> subprocess.CompletedProcess:
+    stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
 def test_database_unreachable_for_half_a_minute_mid_crawl_loses_no_listing(tmp_path, trained_models_dir, report):
     data_dir = tmp_path / "data"
-    journal = data_dir / "crawl_state" / "oldstreet" / "journal.jsonl"
     with ThrowawayCluster() as pg, OldStreetShop() as shop:
         truth = {item.id for item in shop.listings}
         env = wildwatch_env(data_dir, trained_models_dir, WILDWATCH_DATABASE_URL=pg.url)
         site = write_site(tmp_path / "oldstreet.yaml", shop.base_url, delay=0.8)
-        process = subprocess.Popen([sys.executable, "-m", "wildwatch", "crawl", str(site)], env=env, cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 120
-            while journal_batches(journal) < 1 and time.monotonic() < deadline and process.poll() is None:
-                time.sleep(0.2)
-            assert process.poll() is None, "the crawl ended before the outage: " + process.stderr.read()[-2000:]
+        with crawl_past_its_first_batch(site, env, data_dir) as process:
             stored_before = len(stored_counts(pg.url)["ids"])
             pg.stop()
             down_at = time.monotonic()
@@ -46,11 +62,7 @@ def test_database_unreachable_for_half_a_minute_mid_crawl_loses_no_listing(tmp_p
             assert process.poll() is None, "the crawl ended during the outage: " + process.stderr.read()[-3000:]
             pg.start()
             outage = time.monotonic() - down_at
-            stdout, stderr = process.communicate(timeout=300)
-        finally:
-            if process.poll() is None:
-                process.kill()
-        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+            result = finished(process)
         assert result.returncode == 0, _explain(result)
         after = stored_counts(pg.url)
     assert after["ids"] == truth and after["listings"] == after["distinct"] == len(truth)   # none lost, none twice
@@ -108,27 +120,15 @@ def fill(disk: Path, leave: int) -> None:
 
 def test_disk_full_under_the_database_spools_then_replays_every_listing(tmp_path, trained_models_dir, report):
     data_dir = tmp_path / "data"
-    journal = data_dir / "crawl_state" / "oldstreet" / "journal.jsonl"
     with small_disk(tmp_path / "dbdisk", "4m") as disk, OldStreetShop() as shop:
         truth = {item.id for item in shop.listings}
         url = f"sqlite:///{disk / 'wildwatch.db'}"
         env = wildwatch_env(data_dir, trained_models_dir, WILDWATCH_DATABASE_URL=url)
         assert run_cli(["db", "upgrade"], env).returncode == 0
         site = write_site(tmp_path / "oldstreet.yaml", shop.base_url, delay=0.2)
-        process = subprocess.Popen([sys.executable, "-m", "wildwatch", "crawl", str(site)], env=env, cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            # The disk fills once the first batch is in: a known point mid-crawl, whatever the machine's speed.
-            deadline = time.monotonic() + 120
-            while journal_batches(journal) < 1 and time.monotonic() < deadline and process.poll() is None:
-                time.sleep(0.1)
-            assert process.poll() is None, "the crawl ended before the disk filled: " + process.stderr.read()[-2000:]
-            fill(disk, leave=0)
-            stdout, stderr = process.communicate(timeout=300)
-        finally:
-            if process.poll() is None:
-                process.kill()
-        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        with crawl_past_its_first_batch(site, env, data_dir) as process:
+            fill(disk, leave=0)  # nothing left for the database once the first batch is in
+            result = finished(process)
         assert result.returncode == 1, _explain(result)
         assert "Traceback" not in result.stdout + result.stderr
         assert "wait in the spool" in result.stderr and "replay-spool" in result.stderr, _explain(result)

@@ -68,6 +68,18 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
 
 
+def lower_scheme(url: str) -> str:
+    """`url` with its scheme in lower case: pages write HTTP:// or Https:// too, and the same page must get
+    the same listing id, fingerprint and resume key whichever way its link was written."""
+    scheme, colon, rest = url.partition(":")
+    return scheme.lower() + colon + rest if colon and scheme.isascii() and scheme.isalpha() else url
+
+
+def is_http_url(url: str) -> bool:
+    """An absolute http(s) URL, whatever the case of its scheme: the only kind the crawler fetches or stores."""
+    return url.lower().startswith(("http://", "https://"))
+
+
 def same_site(url: str, base: str) -> bool:
     """Same host and port as `base` (the crawl never leaves the site it was pointed at)."""
     a, b = urlsplit(url), urlsplit(base)

@@ -21,7 +21,7 @@ from scrapy_playwright.page import PageMethod
 
 from crawler.browser import BrowserNotFoundError
 from crawler.extractors.discovery import (
-    classify_links, content_listing_links, looks_like_js_shell, looks_like_listing_url,
+    classify_links, content_listing_links, is_http_url, looks_like_js_shell, looks_like_listing_url, lower_scheme,
 )
 from crawler.extractors.listing import Extraction, ExtractionError, apply_rule, extract_listing, listing_id_from_url
 from crawler.items import ListingItem, listing_from_fields
@@ -52,13 +52,6 @@ SETTLE_JS = """(timeoutMs) => new Promise((resolve) => {
   tick();
 })"""
 
-
-
-def lower_scheme(url: str) -> str:
-    """`url` with its scheme in lower case: pages write HTTP:// or Https:// too, and the same page must get
-    the same listing id, fingerprint and resume key whichever way its link was written."""
-    scheme, colon, rest = url.partition(":")
-    return scheme.lower() + colon + rest if colon and scheme.isascii() and scheme.isalpha() else url
 
 class MarketplaceSpider(scrapy.Spider):
     """Walks hub, search and result pages of one marketplace and extracts each detail page.
@@ -169,7 +162,7 @@ class MarketplaceSpider(scrapy.Spider):
         return self.site.javascript.needs_browser(url)
 
     def _allowed(self, url: str) -> bool:
-        return url.lower().startswith(("http://", "https://")) and not any(p.search(url) for p in self._deny)
+        return is_http_url(url) and not any(p.search(url) for p in self._deny)
 
     def _links(self, response: Response, selectors: Iterable[str]) -> list[str]:
         links = []
