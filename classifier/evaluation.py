@@ -18,7 +18,9 @@ from sklearn.metrics import (
 __all__ = ["choose_threshold", "evaluate"]
 
 
-def choose_threshold(y_true: Sequence[int], proba: Sequence[float], *, recall_floor: float = 0.9) -> float:
+def choose_threshold(
+    y_true: Sequence[int], proba: Sequence[float], *, recall_floor: float = 0.9, sample_weight: Sequence[float] | None = None
+) -> float:
     """The threshold with the best F1 among those keeping recall >= ``recall_floor``.
 
     Missing a trafficking listing costs more than an analyst's glance at a
@@ -30,7 +32,7 @@ def choose_threshold(y_true: Sequence[int], proba: Sequence[float], *, recall_fl
     p = np.asarray(proba, dtype=float)
     if y.min() == y.max():
         raise ValueError("choose_threshold needs both classes in y_true")
-    precision, recall, thresholds = precision_recall_curve(y, p)
+    precision, recall, thresholds = precision_recall_curve(y, p, sample_weight=sample_weight)
     precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
     allowed = recall >= recall_floor
@@ -42,6 +44,26 @@ def choose_threshold(y_true: Sequence[int], proba: Sequence[float], *, recall_fl
     # of sitting exactly on the weakest positive seen in training.
     below = p[p < chosen]
     return (chosen + float(below.max())) / 2 if below.size else chosen
+
+
+TOP_K = (50, 100)
+REALISTIC_PREVALENCE = 0.01
+
+
+def _precision_at_prevalence(tp: int, fn: int, fp: int, tn: int, prevalence: float) -> float | None:
+    if tp + fn == 0 or fp + tn == 0:
+        return None
+    tpr, fpr = tp / (tp + fn), fp / (fp + tn)
+    flagged = tpr * prevalence + fpr * (1 - prevalence)
+    return round(tpr * prevalence / flagged, 4) if flagged else None
+
+
+def _precision_at(y: np.ndarray, p: np.ndarray, k: int) -> float | None:
+    """Share of label 1 among the k highest scores (ties broken by position); None below k rows."""
+    if len(y) < k:
+        return None
+    top = np.argsort(-p, kind="stable")[:k]
+    return round(float(y[top].mean()), 4)
 
 
 def _rate(flags: list[bool]) -> float | None:
@@ -77,6 +99,12 @@ def evaluate(
         "roc_auc": round(float(roc_auc_score(y, p)), 4) if 0 < y.sum() < len(y) else None,
         "pr_auc": round(float(average_precision_score(y, p)), 4) if 0 < y.sum() < len(y) else None,
         "confusion_matrix": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
+        # What an analyst queue feels: false alarms per 10,000 negatives, and how clean its top is.
+        "false_alarms_per_10k": round(10_000 * float(fp) / max(1, int((y == 0).sum())), 1),
+        **{f"precision_at_{k}": _precision_at(y, p, k) for k in TOP_K},
+        # Offers are well under 1% of what a marketplace lists: the precision this recall and
+        # false-positive rate would give at that base rate.
+        "precision_at_1pct_prevalence": _precision_at_prevalence(tp, fn, fp, tn, REALISTIC_PREVALENCE),
     }
     if categories is not None:
         per_category: dict[str, dict] = {}
@@ -91,10 +119,12 @@ def evaluate(
                 "n_positive": len(pos),
                 "recall": _rate(pos),
                 "false_positive_rate": _rate(neg),
+                "false_alarms_per_10k": None if not neg else round(10_000 * sum(neg) / len(neg), 1),
             }
         metrics["per_category"] = per_category
         metrics["coded_recall"] = per_category.get("coded", {}).get("recall")
         metrics["hard_negative_fpr"] = per_category.get("hard_negative", {}).get("false_positive_rate")
+        metrics["ordinary_false_alarms_per_10k"] = per_category.get("ordinary", {}).get("false_alarms_per_10k")
     if groups is not None:
         per_group: dict[str, dict] = {}
         buckets = defaultdict(list)

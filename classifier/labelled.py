@@ -11,13 +11,18 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LabelledRow", "LabelledDataError", "read_labelled", "read_utf8", "is_test_id"]
+from wildwatch.errors import UserError
+
+__all__ = ["LabelledRow", "LabelledDataError", "read_labelled", "read_training_sets", "extra_sets", "read_utf8",
+           "is_test_id"]
 
 REQUIRED_COLUMNS = ("id", "title", "label")
-CATEGORIES = frozenset({"plain", "coded", "hard_negative", "ordinary"})
+# plain/coded/hard_negative/ordinary as in the synthetic file; mention (news, advocacy, questions about
+# the trade) and legal (documented legal trade) come with the independent writers' rows.
+CATEGORIES = frozenset({"plain", "coded", "hard_negative", "ordinary", "mention", "legal"})
 
 
-class LabelledDataError(ValueError):
+class LabelledDataError(UserError, ValueError):
     """The labelled file cannot be used at all (missing, no header, no usable rows)."""
 
 
@@ -119,6 +124,34 @@ def read_labelled(path: Path) -> tuple[list[LabelledRow], list[str]]:
             )
     if not rows:
         raise LabelledDataError(f"{path}: no usable rows ({len(problems)} problem(s))")
+    return rows, problems
+
+
+def extra_sets(labelled_csv: Path) -> list[Path]:
+    """The extra training files beside the main one: ``<dir>/extra/*.csv``, in name order.
+
+    The synthetic file teaches the lexicon's phrasing; the extras add text nobody on the
+    project wrote with the lexicon in view (independent writers, real reviews), see
+    data/labelled/README.md.
+    """
+    folder = Path(labelled_csv).parent / "extra"
+    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def read_training_sets(paths: list[Path]) -> tuple[list[LabelledRow], list[str]]:
+    """Rows of several labelled files; an id seen in an earlier file wins (reported)."""
+    rows: list[LabelledRow] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for path in paths:
+        file_rows, file_problems = read_labelled(path)
+        problems += file_problems
+        for row in file_rows:
+            if row.id in seen:
+                problems.append(f"{Path(path).name} line {row.line}: id {row.id!r} already read from an earlier file")
+                continue
+            seen.add(row.id)
+            rows.append(row)
     return rows, problems
 
 

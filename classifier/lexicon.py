@@ -17,7 +17,8 @@ from datetime import date
 from pathlib import Path
 
 from classifier.text import normalise
-from wildwatch.config import LEXICON_DIR
+from wildwatch.resources import LEXICON_DIR
+from wildwatch.errors import UserError
 
 __all__ = [
     "LANGS",
@@ -32,6 +33,7 @@ __all__ = [
     "Lexicon",
     "LexiconReport",
     "load_lexicon",
+    "read_legal",
     "validate_lexicon",
 ]
 
@@ -45,6 +47,11 @@ ANY_GROUP = "*"
 TERMS_FILE = "terms.csv"
 GROUPS_FILE = "groups.csv"
 CONTEXTS_FILE = "contexts.csv"
+LEGAL_FILE = "legal.csv"  # legal lookalikes with their legal basis and taxon (read as exclusions)
+LEGAL_COLUMNS = (
+    "term", "lang", "group", "taxon_id", "category", "confidence", "legal_basis", "source", "added", "verified", "note",
+)
+LEGAL_CATEGORIES = frozenset({"lookalike", "substitute", "artificial", "farmed", "captive_bred", "cultivated", "exempt"})
 CONTEXT_COLUMNS = ("code", "context", "group", "confidence", "source", "added", "verified", "note")
 REQUIRED_CONTEXT_FIELDS = ("code", "context", "group", "confidence")
 TERM_COLUMNS = ("term", "lang", "group", "kind", "confidence", "source", "added", "verified", "note")
@@ -54,7 +61,7 @@ _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 
 
-class LexiconError(ValueError):
+class LexiconError(UserError, ValueError):
     """The lexicon cannot be used: names the file, line, column and reason."""
 
 
@@ -374,6 +381,36 @@ def _load_contexts(path: Path, groups: dict[str, Group], issues: list[LexiconIss
     return tuple(rules)
 
 
+def read_legal(path: Path) -> list[tuple[int, dict]]:
+    """The rows of legal.csv (legal lookalikes) with their line numbers; LexiconError if unreadable."""
+    return _read_rows(path, LEGAL_COLUMNS, ("term", "lang", "group", "category", "confidence", "legal_basis"))
+
+
+def _load_legal(
+    path: Path, groups: dict[str, Group], issues: list[LexiconIssue], known: set[tuple[str, str]]
+) -> list[LexiconEntry]:
+    """legal.csv rows as exclusions, so the classifier reads what the table records as legal.
+
+    A row whose term is already an exclusion of the same group in terms.csv adds nothing to the
+    matcher (terms.csv keeps its confidence); it still documents the legal basis for analysts.
+    """
+    out = []
+    for line, row in read_legal(path):
+        category = (row.get("category") or "").strip()
+        if category not in LEGAL_CATEGORIES:
+            issues.append(LexiconIssue(LEGAL_FILE, line, "category",
+                                       f"'{category}' is not one of {', '.join(sorted(LEGAL_CATEGORIES))}",
+                                       term=(row.get("term") or "").strip()))
+            continue
+        fields = {c: row.get(c, "") for c in TERM_COLUMNS} | {"kind": "exclusion"}
+        fields["note"] = f"legal ({category}): {(row.get('legal_basis') or '').strip()}"
+        entry = _parse_entry(LEGAL_FILE, line, fields, groups, issues)
+        if entry is not None and (entry.normalised, entry.group) not in known:
+            known.add((entry.normalised, entry.group))
+            out.append(entry)
+    return out
+
+
 def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -> Lexicon:
     """Read terms.csv and groups.csv from ``directory``.
 
@@ -394,6 +431,9 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
             entries.append(entry)
     contexts_path = directory / CONTEXTS_FILE
     contexts = _load_contexts(contexts_path, groups, issues)
+    legal_path = directory / LEGAL_FILE
+    if legal_path.is_file():
+        entries += _load_legal(legal_path, groups, issues, {(e.normalised, e.group) for e in entries if e.kind == "exclusion"})
     errors = [i for i in issues if i.severity == "error"]
     if strict and errors:
         raise LexiconError(f"{len(errors)} error(s) in {directory}:\n" + "\n".join(map(str, errors)))
@@ -404,7 +444,9 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
     return Lexicon(
         entries=tuple(entries),
         groups=groups,
-        version=_hash_files(terms_path, groups_path, *([contexts_path] if contexts_path.is_file() else [])),
+        version=_hash_files(
+            terms_path, groups_path, *(p for p in (contexts_path, legal_path) if p.is_file())
+        ),
         issues=tuple(issues),
         source_dir=str(directory),
         contexts=contexts,

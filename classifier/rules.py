@@ -29,11 +29,13 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import accumulate
 
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, Lexicon, LexiconEntry
+from classifier.homophones import HomophoneMatcher, InitialsMatcher, SplitLatinMatcher
+from classifier.matching import Span, TermMatcher
+from classifier.signals import SignalMatcher
 
 __all__ = [
     "Span",
@@ -48,83 +50,14 @@ __all__ = [
 ]
 
 # Rules whose evidence counts as a hit for a group (co-occurrence is added separately).
-HIT_RULES = ("term", "pinyin", "context")
+HIT_RULES = ("term", "pinyin", "context", "homophone", "initials", "split")
+# Derived codes (classifier.homophones): the text spells a term another way.  They carry a
+# share of the term's confidence; initials need a trade-offer signal in the same listing.
+DERIVED_RULE_CAPS = {"homophone": 0.3, "initials": 0.25, "split": 1.0}
+# A two-character homophone is far likelier to be chance than a three-character one.
+SHORT_HOMOPHONE_CAP = 0.15
 
 FIELDS = ("title", "description")
-_WORD = "a-z0-9"
-_WORDCHAR = re.compile(f"[{_WORD}]")
-
-
-def _trie_regex(terms: Iterable[str]) -> str:
-    """One regex for many terms, shaped as a trie, longest match preferred.
-
-    Latin terms get word-boundary checks at the ends that are letters/digits,
-    so "ivory" does not match inside "ivorycoast" while 象牙 matches anywhere.
-    A terminal node tries its children before ending, so the regex engine
-    returns the longest term at a position and backtracks to shorter ones when
-    a boundary check fails ("tiger bones": "tiger bone" fails, "tiger" holds).
-    Every top-level branch starts with a literal (the start-boundary check
-    comes after the first character), which lets the regex engine skip
-    through text using the set of first characters.
-    """
-    trie: dict = {}
-    for term in terms:
-        node = trie
-        for char in term:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def emit(node: dict, last: str) -> str:
-        alternatives = [
-            re.escape(char) + emit(child, char) for char, child in sorted(node.items()) if char
-        ]
-        if "" in node:
-            alternatives.append(f"(?![{_WORD}])" if _WORDCHAR.fullmatch(last) else "")
-        if len(alternatives) == 1:
-            return alternatives[0]
-        return "(?:" + "|".join(alternatives) + ")"
-
-    top = []
-    for char, child in sorted(trie.items()):
-        # (?<![a-z0-9].) after the first char: "the char before it is not a letter/digit".
-        guard = f"(?<![{_WORD}].)" if _WORDCHAR.fullmatch(char) else ""
-        top.append(re.escape(char) + guard + emit(child, char))
-    return "|".join(top)
-
-
-@dataclass(frozen=True)
-class Span:
-    """Where a (normalised) term was found in a (normalised) text."""
-
-    start: int
-    end: int
-    term: str  # normalised term
-
-    def overlaps(self, other: "Span") -> bool:
-        return self.start < other.end and other.start < self.end
-
-
-class TermMatcher:
-    """Finds lexicon terms in normalised text: for every position, the longest term starting there."""
-
-    def __init__(self, terms: Iterable[str]) -> None:
-        unique = sorted({t for t in terms if t})
-        if not unique:
-            raise ValueError("TermMatcher needs at least one term")
-        self.pattern = re.compile(_trie_regex(unique))
-
-    def find(self, text: str) -> list[Span]:
-        """Overlapping matches: after each match, search again one character after its start."""
-        spans = []
-        search = self.pattern.search
-        match = search(text)
-        while match is not None:
-            start = match.start()
-            spans.append(Span(start, match.end(), match.group()))
-            match = search(text, start + 1)
-        return spans
-
-
 def _drop_contained(items: list[tuple[Span, LexiconEntry]]) -> list[tuple[Span, LexiconEntry]]:
     """Keep only maximal spans: 穿山甲片 wins over the 穿山甲 inside it.
 
@@ -158,17 +91,21 @@ class _SpanIndex:
     """
 
     def __init__(self, pairs: Iterable[tuple[Span, LexiconEntry]]) -> None:
+        self._starts: dict[str, list[int]] = {}
+        self._reach: dict[str, list[int]] = {}
+        if not pairs:  # most fields: nothing to index
+            return
         by_group: dict[str, list[Span]] = defaultdict(list)
         for span, entry in pairs:
             by_group[entry.group].append(span)
-        self._starts: dict[str, list[int]] = {}
-        self._reach: dict[str, list[int]] = {}
         for group, spans in by_group.items():
             spans.sort(key=lambda sp: sp.start)
             self._starts[group] = [sp.start for sp in spans]
             self._reach[group] = list(accumulate((sp.end for sp in spans), max))
 
     def overlaps(self, span: Span, groups: Iterable[str]) -> bool:
+        if not self._starts:
+            return False
         for group in groups:
             starts = self._starts.get(group)
             if starts:
@@ -183,7 +120,7 @@ class _SpanIndex:
 # characters away ("不是真的象牙" is rare; "不是象牙", "非象牙", "和象牙很好区分"
 # are common); Latin markers are whole words.
 _NEG_BEFORE_CJK = re.compile(
-    r"(?:(?:不是|并非|绝非|而非|不含|区别于|有别于)[^\s,，。;；!！?？]{0,2}|(?:非|代替|替代|取代|媲美|比|冒充|充当))$"
+    r"(?:(?:不是|并非|绝非|而非|不含|区别于|有别于|唔系|唔是|不系)[^\s,，。;；!！?？]{0,2}|(?:非|代替|替代|取代|媲美|比|冒充|充当))$"
 )
 _NEG_AFTER_CJK = re.compile(r"^[^\s,，。;；!！?？]{0,4}?(?:区分|区别|分辨|分开|分得清|替代品|代用品|平替|一样|似的)")
 _NEG_BEFORE_LATIN = re.compile(
@@ -323,12 +260,19 @@ class RuleSet:
         # Derived pinyin; where curators wrote the same spelling as a pinyin row,
         # the curated hit wins (see _field_evidence).
         self.pinyin = PinyinMatcher(chosen.values())
+        self.homophones = HomophoneMatcher(chosen.values())
+        self.initials = InitialsMatcher(chosen.values())
+        self.split_latin = SplitLatinMatcher(chosen.values())
+        self.signals = SignalMatcher()
         self.contexts: tuple[ContextRule, ...] = tuple(getattr(lexicon, "contexts", ()))
         context_words = {w for rule in self.contexts for w in (rule.code, *rule.context)}
         self.context_matcher = TermMatcher(context_words) if context_words else None
 
-    def _field_evidence(self, field: str, text: str) -> tuple[list[Evidence], ...]:
-        """(hits, exclusions, negated hits, denied exclusions) in one field."""
+    def _field_evidence(self, field: str, text: str, offer: bool = True) -> tuple[list[Evidence], ...]:
+        """(hits, exclusions, negated hits, denied exclusions) in one field.
+
+        ``offer``: whether the listing shows a trade-offer signal; pinyin initials count only then.
+        """
         text = text[: self.max_chars]
         items = [
             (span, entry)
@@ -368,8 +312,29 @@ class RuleSet:
             Evidence("pinyin", ev.term, ev.matched, ev.group, "coded", field, ev.weight)
             for ev in evidence("pinyin", pinyin_hits, cap=PINYIN_MAX_CONFIDENCE)
         ]
+        taken = _SpanIndex(hits + pinyin_hits)
+        derived: list[Evidence] = []
+        derived_matchers = [("homophone", self.homophones), ("split", self.split_latin)]
+        if offer:
+            derived_matchers.append(("initials", self.initials))
+        for rule, matcher in derived_matchers:
+            pairs = [
+                (s, e) for s, e in matcher.find(text)
+                if not excluded.overlaps(s, (ANY_GROUP, e.group)) and not taken.overlaps(s, (e.group,))
+                and not is_negated(text, s)
+            ]
+            if rule == "homophone":
+                pairs = [(s, e) for s, e in pairs if self.homophones.plausible(text, s)]
+            for span, entry in _drop_contained(pairs):
+                cap = DERIVED_RULE_CAPS[rule]
+                if rule == "homophone" and span.end - span.start < 3:
+                    cap = SHORT_HOMOPHONE_CAP
+                weight = entry.confidence if cap >= 1.0 else round(min(cap, entry.confidence / 2), 4)
+                ev = Evidence(rule, entry.term, span.term, entry.group, "coded", field, weight)
+                if ev not in derived:
+                    derived.append(ev)
         return (
-            evidence("term", hits) + pinyin_evidence,
+            evidence("term", hits) + pinyin_evidence + derived,
             evidence("exclusion", exclusions),
             evidence("negated", negated),
             evidence("denied", denied),
@@ -408,13 +373,24 @@ class RuleSet:
         for field, text in zip(FIELDS, (title, description)):
             if text:
                 fields[field] = text[: self.max_chars]
-                field_hits, field_exclusions, field_negated, field_denied = self._field_evidence(field, text)
+        signals = [ev for field, text in fields.items() for ev in self.signals.find(field, text)]
+        offer = any(s.kind == "offer" for s in signals)
+        for field, text in fields.items():
+            if text:
+                field_hits, field_exclusions, field_negated, field_denied = self._field_evidence(field, text, offer)
                 hits += field_hits
                 exclusions += field_exclusions
                 negated += field_negated
                 denied += field_denied
         contexts = self._context_evidence(fields, exclusions) if fields else []
-        return tuple(exclusions + denied + hits + negated + contexts + _cooccurrences(hits + contexts))
+        # "不是树脂" claims the real thing only where something real is named: a denied exclusion with no
+        # hit for its group (any group for "*") is a sentence about something else ("对比小说").
+        if denied:
+            hit_groups = {e.group for e in hits + contexts if e.kind in HIT_KINDS}
+            denied = [d for d in denied if (hit_groups if d.group == ANY_GROUP else d.group in hit_groups)]
+        return tuple(
+            exclusions + denied + hits + negated + contexts + _cooccurrences(hits + contexts) + signals
+        )
 
 
 def _cooccurrences(hits: list[Evidence]) -> list[Evidence]:

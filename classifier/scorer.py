@@ -12,12 +12,15 @@ from typing import Any
 
 from classifier.artifacts import load_model
 from classifier.evidence import Evidence
-from classifier.features import Analysis
+from classifier.features import Analysis, FastModel, adjust_for_missing_evidence
 from classifier.rules import best_group
+from classifier.signals import SIGNAL_FAMILIES
+from classifier.taxa import TaxonMatch, TaxonMatcher, default_matcher
 
 __all__ = ["Evidence", "ScoreResult", "Scorer"]
 
 _SUMMARY_ITEMS = 8
+MIN_SCORE, MAX_SCORE = 1e-9, 1 - 1e-9
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class ScoreResult:
     evidence: tuple[Evidence, ...]
     model_version: str
     threshold: float
+    taxon: TaxonMatch | None = None  # the most specific taxon named, with its protection
 
     def to_dict(self) -> dict:
         return {
@@ -39,25 +43,36 @@ class ScoreResult:
             "evidence": [e.to_dict() for e in self.evidence],
             "model_version": self.model_version,
             "threshold": self.threshold,
+            "taxon": self.taxon.to_dict() if self.taxon else None,
         }
 
     def evidence_summary(self) -> str:
         """Short text for a table cell, e.g. "coded:广角 [rhino_horn]; intent:私聊; exclusion:仿".
 
         Rules other than plain hits say so: "pinyin:羚羊角", "not:象牙" (the text denies it),
-        "denied:水牛角" (the text denies the substitute), "coded:小猫+环尾" (a gated code).
+        "denied:水牛角" (the text denies the substitute), "coded:小猫+环尾" (a gated code),
+        "homophone:像芽→象牙" (a derived code), and the context signals that say whether the text
+        is an offer or a mention: "offer:contact", "mention:enforcement", "legal:papers".
         """
         parts: list[str] = []
         for ev in self.evidence:
             if ev.rule == "cooccurrence":
                 continue  # implied by the hit and intent parts already listed
-            label = {"negated": "not", "denied": "denied", "pinyin": "pinyin"}.get(ev.rule, ev.kind)
-            part = f"{label}:{ev.term}" + (f" [{ev.group}]" if ev.group != "*" else "")
+            if ev.rule == "signal":
+                part = ev.term  # "offer:contact", "mention:enforcement", "legal:papers"
+            elif ev.rule in ("homophone", "initials", "split"):
+                part = f"{ev.rule}:{ev.matched}→{ev.term} [{ev.group}]"
+            else:
+                label = {"negated": "not", "denied": "denied", "pinyin": "pinyin"}.get(ev.rule, ev.kind)
+                part = f"{label}:{ev.term}" + (f" [{ev.group}]" if ev.group != "*" else "")
             if part not in parts:
                 parts.append(part)
+        # The context signals say why this is (or is not) an offer: never cut them off.
+        signals = [p for p in parts if p.split(":", 1)[0] in SIGNAL_FAMILIES]
+        parts = [p for p in parts if p not in signals]
         if len(parts) > _SUMMARY_ITEMS:
             parts = parts[:_SUMMARY_ITEMS] + [f"+{len(parts) - _SUMMARY_ITEMS} more"]
-        return "; ".join(parts)
+        return "; ".join(parts + signals)
 
 
 def _validate_threshold(value: float, where: str) -> float:
@@ -73,37 +88,48 @@ class Scorer:
     def __init__(self, model: Any, metadata: Mapping[str, Any], threshold: float | None = None) -> None:
         self._analyzer = model.named_steps["analyze"]
         self._rest = model[1:]  # features + classifier, fed the analyzer's output
+        # The same probabilities without scikit-learn's per-call checks; None for a layout it does not know.
+        self._fast = FastModel.for_pipeline(self._rest)
         self.metadata = dict(metadata)
         self.version: str = str(metadata["version"])
         chosen = metadata["threshold"] if threshold is None else threshold
         self.threshold: float = _validate_threshold(chosen, "Scorer")
+        # Recorded at training (classifier.features.no_evidence_shift); models from before have none.
+        self.no_evidence_shift = float(metadata.get("no_evidence_logit_shift", 0.0))
+        self.no_offer_shift = float(metadata.get("no_offer_logit_shift", 0.0))
+        self._taxa: TaxonMatcher | None = None
+
+    @property
+    def taxa(self) -> TaxonMatcher:
+        """The taxon table's matcher (data/taxa), loaded on first score."""
+        if self._taxa is None:
+            self._taxa = default_matcher()
+        return self._taxa
 
     @classmethod
-    def load(cls, models_dir: Path | None = None, threshold: float | None = None) -> "Scorer":
+    def load(cls, models_dir: Path, threshold: float | None = None) -> "Scorer":
         """Load a version directory, or the active version under a models root.
 
-        Defaults come from the environment (``WILDWATCH_MODELS_DIR``,
-        ``WILDWATCH_THRESHOLD``) via ``wildwatch.config.Settings``; explicit
-        arguments win.
+        ``threshold`` None keeps the model's own. The caller supplies both: the CLI, the nightly job and
+        the crawl pass ``Settings.models_dir`` and ``Settings.threshold`` (WILDWATCH_MODELS_DIR,
+        WILDWATCH_THRESHOLD); the classifier reads no environment.
         """
-        if models_dir is None or threshold is None:
-            from wildwatch.config import Settings
-
-            settings = Settings.from_env()
-            models_dir = settings.models_dir if models_dir is None else models_dir
-            threshold = settings.threshold if threshold is None else threshold
         model, metadata = load_model(Path(models_dir))
         return cls(model, metadata, threshold)
 
     def _result(self, analysis: Analysis, probability: float) -> ScoreResult:
-        score = min(1.0, max(0.0, float(probability)))
+        # A model score is never certainty either way, and rounding would tie the top of the queue
+        # at 1.0: kept at full precision inside [MIN_SCORE, MAX_SCORE].
+        score = min(MAX_SCORE, max(MIN_SCORE, float(probability)))
+        species = best_group(analysis.evidence)
         return ScoreResult(
-            score=round(score, 6),
+            score=score,
             flagged=score >= self.threshold,
-            species=best_group(analysis.evidence),
+            species=species,
             evidence=analysis.evidence,
             model_version=self.version,
             threshold=self.threshold,
+            taxon=self.taxa.identify(analysis.text, analysis.evidence, species),
         )
 
     def score(
@@ -127,7 +153,10 @@ class Scorer:
         if not records:
             return []
         analyses = self._analyzer.transform(records)
-        probabilities = self._rest.predict_proba(analyses)[:, 1]
+        probabilities = (self._fast.predict_proba(analyses) if self._fast is not None
+                         else self._rest.predict_proba(analyses)[:, 1])
+        probabilities = adjust_for_missing_evidence(probabilities, analyses, self.no_evidence_shift,
+                                                    self.no_offer_shift)
         return [self._result(a, p) for a, p in zip(analyses, probabilities)]
 
     def __repr__(self) -> str:

@@ -68,22 +68,38 @@ def fold_width(text: str) -> str:
 _EXTRA_INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\U0001f3fb-\U0001f3ff]")
 
 
+def _code_point_ranges(code_points: Iterable[int]) -> str:
+    """A regex character-class body for these code points, consecutive ones as ranges (a-z)."""
+    parts: list[str] = []
+    run: list[int] = []
+    for code in sorted(code_points):
+        if run and code == run[-1] + 1:
+            run.append(code)
+            continue
+        if run:
+            parts.append(re.escape(chr(run[0])) + (f"-{re.escape(chr(run[-1]))}" if len(run) > 1 else ""))
+        run = [code]
+    if run:
+        parts.append(re.escape(chr(run[0])) + (f"-{re.escape(chr(run[-1]))}" if len(run) > 1 else ""))
+    return "".join(parts)
+
+
 # Every format (Cf) character in Unicode, as one character class built once.
-_FORMAT_CHARS_RE = re.compile(
-    "["
-    + "".join(
-        re.escape(chr(c))
-        for c in (*range(0x20000), *range(0xE0000, 0xE0080))  # Cf exists only in these ranges
-        if unicodedata.category(chr(c)) == "Cf"
-    )
-    + "]"
+_FORMAT_CHARS = _code_point_ranges(
+    c for c in (*range(0x20000), *range(0xE0000, 0xE0080))  # Cf exists only in these ranges
+    if unicodedata.category(chr(c)) == "Cf"
 )
+_FORMAT_CHARS_RE = re.compile(f"[{_FORMAT_CHARS}]")
 
 
 # Control characters other than whitespace (NUL, ESC, DEL, C1) and lone surrogates (JSON's "\\ud800"
 # escapes decode to them): invisible like format characters, and a lone surrogate cannot be encoded
 # as UTF-8 at all, so it would crash the Chinese converter, the database driver and every file writer.
-_CONTROL_OR_SURROGATE_RE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+_CONTROL_OR_SURROGATE = "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff"
+_CONTROL_OR_SURROGATE_RE = re.compile(f"[{_CONTROL_OR_SURROGATE}]")
+# All three kinds in one class: removing single characters does not depend on the order of the
+# passes, and one scan costs a seventh of three (measured on the bench listings).
+_INVISIBLE_RE = re.compile(f"[{_FORMAT_CHARS}{_EXTRA_INVISIBLE.pattern[1:-1]}{_CONTROL_OR_SURROGATE}]")
 
 
 def strip_invisible(text: str) -> str:
@@ -93,7 +109,7 @@ def strip_invisible(text: str) -> str:
     looks.  Non-whitespace control characters (NUL, ESC...) and lone surrogates
     go too, for the same reason; line breaks and tabs are kept.
     """
-    return _CONTROL_OR_SURROGATE_RE.sub("", _EXTRA_INVISIBLE.sub("", _FORMAT_CHARS_RE.sub("", text)))
+    return _INVISIBLE_RE.sub("", text)
 
 
 _opencc_lock = threading.Lock()
@@ -232,8 +248,14 @@ _VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Every variant pattern needs one of these characters: a text without any is left as it is, in one scan.
+_VARIANT_CHARS_RE = re.compile("[像橡夹脚帽洪宏冒贾]")
+
+
 def apply_variants(text: str) -> str:
     """Map a few homophone/variant spellings to the lexicon's form (像牙 → 象牙); see _VARIANTS."""
+    if not _VARIANT_CHARS_RE.search(text):
+        return text
     for pattern, replacement in _VARIANTS:
         text = pattern.sub(replacement, text)
     return text
@@ -339,7 +361,7 @@ _default_tokenizer: JiebaTokenizer | None = None
 def tokenize(text: str) -> list[str]:
     """Module-level word tokenizer (picklable by reference) with the default lexicon's terms.
 
-    Reads the lexicon from ``wildwatch.config.LEXICON_DIR`` once; for a model
+    Reads the shipped lexicon (``wildwatch.resources.LEXICON_DIR``) once; for a model
     that must not depend on files at load time use a ``JiebaTokenizer`` built
     from the lexicon instead.
     """

@@ -32,7 +32,7 @@ from classifier.evaluation import choose_threshold, evaluate
 from classifier.features import CalibratedLogisticRegression, build_pipeline
 from classifier.labelled import is_test_id, read_labelled
 from classifier.lexicon import load_lexicon
-from wildwatch.config import LABELLED_DIR, LEXICON_DIR
+from wildwatch.resources import DEMO_CATALOG, LABELLED_CSV, LEXICON_DIR
 
 __all__ = ["main", "grouped_scores"]
 
@@ -66,7 +66,7 @@ def grouped_scores(X, y, groups, C: float, n_splits: int = 5, seed: int = 0) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=LABELLED_DIR / "listings.csv")
+    parser.add_argument("--data", type=Path, default=LABELLED_CSV)
     parser.add_argument("--C", default="0.3,1,3,10", help="comma-separated values")
     parser.add_argument("--char-weight", default="0.3,0.6,1.0")
     parser.add_argument("--word-weight", default="0,0.5")
@@ -82,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     cats = [r.category for r in train_rows]
     demo_records, demo_y = [], None
     if args.demo:
-        from wildwatch.config import DEMO_CATALOG
         from wildwatch.demo.catalog import load_catalog
 
         catalog = load_catalog(DEMO_CATALOG)

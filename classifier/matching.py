@@ -1,0 +1,95 @@
+"""Literal multi-term matching: one trie-shaped regex finds every term of a large list in one scan.
+
+Shared by the lexicon rules and the derived-code matchers (homophones, initials), which
+search texts re-encoded into other alphabets with the same machinery.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["LazyAutomaton", "Span", "TermMatcher"]
+
+_WORD = "a-z0-9"
+_WORDCHAR = re.compile(f"[{_WORD}]")
+_WORDCHAR_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a (normalised) term was found in a (normalised) text."""
+
+    start: int
+    end: int
+    term: str  # normalised term
+
+    def overlaps(self, other: "Span") -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+class LazyAutomaton:
+    """An Aho-Corasick automaton (pyahocorasick) over fixed words, each with a value.
+
+    Built on first use and pickled as its words and values only: an automaton does not pickle
+    portably, and a model artifact should not carry one.
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = dict(values)
+        self._automaton: Any = None
+
+    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
+        """(index of the last character, value) for every occurrence of every word."""
+        if self._automaton is None:
+            import ahocorasick
+
+            automaton = ahocorasick.Automaton()
+            for word, value in self.values.items():
+                automaton.add_word(word, value)
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton.iter(text)
+
+    def __getstate__(self) -> dict:
+        return {"values": self.values}
+
+    def __setstate__(self, state: dict) -> None:
+        self.values = state["values"]
+        self._automaton = None
+
+
+class TermMatcher:
+    """Finds lexicon terms in normalised text: for every position, the longest term starting there.
+
+    Latin terms match on word boundaries ("ivory" not inside "ivorycoast"), CJK terms anywhere.
+    One Aho-Corasick pass (pyahocorasick, in C) finds every occurrence of every term; boundary
+    checks and "longest per start" are applied to those few hits in Python.  A trie-shaped regex
+    gave the same spans but needed one search call per hit and backtracked through every branch
+    at every position: measured 37 us against 9 us a listing on the demo catalogue.
+    """
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        unique = sorted({t for t in terms if t})
+        if not unique:
+            raise ValueError("TermMatcher needs at least one term")
+        self.terms = tuple(unique)
+        # term -> (length, starts with a letter/digit, ends with one): the boundary checks to make.
+        self._search = LazyAutomaton({
+            t: (len(t), bool(_WORDCHAR.fullmatch(t[0])), bool(_WORDCHAR.fullmatch(t[-1]))) for t in unique
+        })
+
+    def find(self, text: str) -> list[Span]:
+        """The longest boundary-respecting term at every start position, in start order."""
+        best: dict[int, int] = {}
+        size = len(text)
+        for end, (length, latin_start, latin_end) in self._search.iter(text):
+            start = end + 1 - length
+            if latin_start and start and text[start - 1] in _WORDCHAR_SET:
+                continue
+            if latin_end and end + 1 < size and text[end + 1] in _WORDCHAR_SET:
+                continue
+            if length > best.get(start, 0):
+                best[start] = length
+        return [Span(start, start + length, text[start : start + length]) for start, length in sorted(best.items())]

@@ -1,0 +1,329 @@
+"""Context signals: is this text an offer, a mention, a depiction, or documented legal trade?
+
+A species or product word alone is not an offer.  Real text full of animal
+words is mostly news of seizures, advocacy, questions, merchandise with an
+animal motif, or legal captive-bred stock; a trafficking listing is an *offer*:
+a price, a quantity, a way to reach the seller, shipping, haggling, "出/收",
+"for sale", "DM".  These rule families name which of those the text shows, so
+the model can weigh a species hit by its context and an analyst can read why a
+listing was (or was not) taken for an offer.
+
+Families (``Evidence.rule == "signal"``, ``Evidence.kind`` is the family):
+
+* ``offer``: trade-offer signals: price, quantity/weight, contact hand-off
+  (WeChat/QQ/phone/Telegram/WhatsApp/Line/"DM"), shipping, negotiation,
+  sell/buy verbs (出售, 求购, 回收, for sale, WTS/WTB), and a contact handle
+  decoded from a disguise (``classifier.handles``);
+* ``mention``: talk about the trade: enforcement news (查获, 判处, seized,
+  sentenced), advocacy (拒绝, 保护, ban, endangered) and questions;
+* ``depiction``: the animal is a motif, print, shape, toy, picture, book,
+  team or nickname, or an animal seen in the wild or at a zoo, not the thing sold;
+* ``legal``: documented legal trade: captive-bred with ring/chip and papers,
+  permits, licences (人工繁育, 证件齐全, CITES permit, closed ring).
+
+Everything runs on normalised text (``classifier.text.normalise``: simplified,
+lower case, NFKC) with one compiled regex per family and no I/O.
+"""
+from __future__ import annotations
+
+import re
+from classifier.evidence import Evidence
+from classifier.handles import extract_handles
+from classifier.matching import LazyAutomaton, TermMatcher
+
+__all__ = ["SIGNAL_FAMILIES", "SignalMatcher", "signal_labels", "signal_summary"]
+
+SIGNAL_FAMILIES = ("offer", "mention", "depiction", "legal")
+
+# (label, pattern) per family; the label is what an analyst reads in the evidence
+# ("offer:contact"), the pattern is matched on normalised text.  Latin words use
+# \b; CJK needs none.  Kept deliberately to markers that are common in real text
+# of their kind and rare elsewhere; the model learns how much each is worth.
+_PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "offer": (
+        ("price", r"[¥$€£]\s?\d|\d\s?(?:元|块|rmb|cny|usd|hkd|twd|ntd|eur|gbp|myr|sgd)\b|\d\s?(?:元|块)"
+                  r"|(?:价格|售价|价钱|一口价|特价|标价|单价)[:：]?\s?\d|\b(?:price|asking|only)\s?:?\s?[¥$€£]?\d"
+                  # per-unit prices (120/g, 500一克), prices by arrangement, payment in hand
+                  r"|\d\s?/\s?(?:克|g\b|gram|两|斤|kg\b|只|对|条|支|pc)|\d\s?(?:一克|一两|一斤|一只|一对|一支|一根|一张)"
+                  r"|(?:一克|一两|一斤|一只|一对|一支|一根|一张)\s?\d|一口价|价私|价格私|价格面谈|价格电话|白菜价|打包价|友情价"
+                  r"|\d\s?k?\s?(?:rm|tr|triệu|baht|rs|inr|kes|zar|php|dollars?|bucks|quid|euros?)\b|\brp\.?\s?\d"
+                  r"|\bprice (?:on|upon) (?:request|application)\b|\bpoa\b|\bsend (?:an |me an |your )?offers?\b|\bestimate:? \d|\b(?:msg|message|pm|dm|ask|inbox|contact)(?: me)? for (?:price|details)\b"
+                  r"|\bprice by\b|\bbundle price\b|\brehoming fee\b|\bcash only\b|\bcash\b|\bcrypto\b|\busdt\b"
+                  r"|\bpaypal\b|\bvenmo\b|\bwestern union\b|\bsend money\b|\bpaying\b|\bharga\b|\bgiá\b|ราคา"),
+        ("quantity", r"\d\s?(?:克|g\b|斤|公斤|kg\b|两|件|只|对|片|颗|枚|根|条|套|盒|瓶|串|pcs\b|pieces?\b|pairs?\b)"
+                     r"|\b(?:wholesale|bulk|lot of|in stock)\b|批发|现货|有货|量大|大量|货源|库存|拿货|整批"
+                     # minimum orders and stock left: 一两起, 两克起发, 量少, "2 left", "kilo lots", "x3"
+                     r"|按克|按两|按斤|论克|起发|起卖|起售|起订|一两起|一斤起|一克起|量少|量很少|少量|有量|仅此一|最后一"
+                     r"|\d\s?(?:lbs?|oz|kilos?|tons?|吨)\b|\d\s?(?:[a-z]+\s)?left\b|\bx\s?\d{1,3}\b|\bkilo lots?\b|\bany quantity\b"
+                     r"|\bby (?:the )?(?:kg|kilo|gram)\b|\bper (?:kg|kilo|gram|piece|pc)\b|\bcontainers?\b|\blorry\b"),
+        ("contact", r"微信|威信|薇信|v信|vx|wx\b|wechat|加v|加微|\bv[:：]\s?[a-z0-9_]|qq\s?[:：]?\s?\d{5,}|扣扣"
+                    r"|telegram|\btg\b|whatsapp|wa\.me|\bline\s?(?:id)?\s?[:：@]|加line|\bsignal\b"
+                    r"|\bdm\b|\bpm\b|\binbox\b|message me|text me|私聊|私信|私讯|私发|私我|有意\s?v\b|联系我|电联|详询|咨询"
+                    r"|\bzalo\b|\bwassap\b|\bwa\b|\bviber\b|\bkakao\b|电话"
+                    r"|1(?<!\d.)[3-9]\d{9}(?!\d)|\+\d{2,3}[\s-]?\d{3,}[\s-]?\d{3,}"),
+        # invitations to get in touch (no channel named): 懂的来, 有意者, 要的扣1, 留言, "serious buyers only", "lmk"
+        ("invite", r"(?:懂的|懂得|有意|需要|要的|价|价格|有需要|有要的)\s?私(?![人家房立营有自下生密事])|私$"
+                   r"|懂的来|懂行来|懂行的来|懂的进|懂的都懂|懂得都懂|识货的来|喜欢的来|要的来|需要的来|有意者|有意的"
+                   r"|有需要的|需要的朋友|有要的|要的扣|要的吱|要的留言|留言|扣1|吱一声|滴滴|v我|加我|找我|后台"
+                   r"|有缘人|有缘出|非诚勿扰|视频看货|视频验货|可视频|看货|验货|看实物|实地看"
+                   r"|\bserious (?:only|buyers?|inquir\w*|enquir\w*|collectors?)\b|\bcollectors only\b|\bbuyers only\b"
+                   r"|\bwho wants\b|\banyone (?:want|need)s?\b|\bwho has\b|\bping me\b|\blmk\b|\bhmu\b|\bib\b"
+                   r"|\bmsg\b|\bmessage (?:me|for)\b|\bcontact (?:me|us)\b"
+                   r"|\bcall (?:me|now)\b|\bvideo call\b|\bpics on request\b|\bsend pics\b|\benquir\w*|\binquir(?:e|ies)\b"),
+        ("shipping", r"包邮|顺丰|发货|快递|邮寄|同城|面交|自提|代购|出国|\bship(?:s|ping|ped)?\b|\bpostage\b"
+                     r"|\bdelivery\b|\bcash on delivery\b|\bcod (?:ok|available|only|accepted)\b|\bworldwide\b|\bpick ?up\b|\bmeet ?up\b"
+                     r"|物流|可寄|可发|发全国|交收|线下|当面|自取|\bdeliver(?:s|ed|y)?\b|\bcan deliver\b|\bpick-up\b"
+                     r"|\bcollection only\b|\bself[\s-]collect\b|\bcollect only\b|\bcash (?:&|and) collect\b"
+                     r"|\bcan meet\b|\bmeet (?:halfway|in person)\b|\bposted to\b|\bexport\b|\bdhl\b|\bems\b"
+                     r"|\bgiao\b|\bkirim\b|\bsend to\b|ส่ง"),
+        ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
+                        r"|\bfirm\b|or best|make (?:an |me an )?offer"
+                        r"|面谈|电话谈|详谈|可谈|可以谈|好商量|不议|不讲价|便宜走|便宜处理|清仓|亏本|急用钱|急走|打包走"
+                        r"|先到先得|\bquick sale\b|\bneg\b|\bnegotiable\b|\bprivate deal\b|\bno questions asked\b"
+                        r"|\bfirst come\b|\bmust go\b|\bneeds? (?:it )?gone\b"),
+        ("sell", r"^出\s?|^收\s?|^转(?![发载帖自给告变身换眼移折向播达型化])\s?|出售|转让|售卖|低价出|便宜出|急出|急售|求购|回收|高价收|长期收|收购|代售"
+                 r"|\bfor sale\b|\bwts\b|\bwtb\b|\bselling\b|\bsell\b|\bbuying\b|\bwant to buy\b|\bavailable\b"
+                 r"|\bbuy now\b|\bfs\b|\bbin\b|\bauction\b|\blot\s?#?\d|\bbid\b|\bstarting bid\b"
+                 # 出/收 inside a line (两瓶出, 只出懂的人, 成吨收), wanted ads, sale words of other languages
+                 r"|(?:有缘|打包|一对|一起|整车|整批|批量|便宜|清|只|诚)出|出(?:一|两|几|\d)\s?(?:只|对|个|件|条|张|根|批|块|副|瓶|颗|盒|套|串|支)"
+                 r"|出货|出手|[\u4e00-\u9fff](?<![日演外推支退提发指付输产杰突超播展卖看进凸溢排释派喷逃选取拔露做说想拿长冒列])出$|求收|都收|全收|诚收|大量收|成吨收|收老|收走|出让|割爱|带走"
+                 r"|\bwanted\b|\biso\b|\bseek(?:s|ing)\b|\bup for grabs\b|\bfor grab\b|\bfor trade\b|\bsold as is\b"
+                 r"|\bestate (?:sale|clearance)\b|\bclearance\b|\brehoming\b|\bjual\b|\bdijual\b|\bbán\b|ขาย"),
+        # the seller says the papers are missing: the opposite of documented legal trade
+        ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
+                         r"|chip|microchip|licen[cs]e)\b|\bwithout (?:papers|permits?|cites|paperwork|documents)\b"
+                         r"|\bunringed\b|\bnot ring(?:ed)?\b|\bnot rung\b|\bunbanded\b|\bno questions\b"
+                         r"|无证|没有证|没证|无手续|没有手续|手续就算了|无标识|没有标识|不带环|无环|没有环|无脚环|无芯片"
+                         r"|没有芯片|不带证|无证书|没有证书|无单"),
+    ),
+    "mention": (
+        ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
+                        r"|警方|公安|海关|渔护署|森林警察|违法|犯法|举报"
+                        r"|缉私|执法|打击|走私案|非法收购|非法出售|涉嫌|罚款|没收"
+                        r"|\bseiz(?:ed|ure|ures|es)\b|\bconfiscat\w*|\barrest\w*|\bsentenc\w*|\bjail\w*|\bprison\b"
+                        r"|\bconvict\w*|\bprosecut\w*|\bcharged\b|\bcourt\b|\bcustoms\b|\bpolice\b|\bauthorities\b"
+                        r"|\bsmuggl\w*|\bcrackdown\b|\bintercepted\b|\bpoach(?:ing|ers?|ed)\b|\bsting operation\b"
+                        r"|\bfined\b|\bfines\b|\bguilty\b|\bpleaded\b|\bverdict\b|\bindicted\b|\bon trial\b"),
+        ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发"
+                     r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
+                     r"|\bprotect\w*|\bconserv\w*|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
+                     r"|\bpetition\b|\bsave the\b|\bstop the\b|\bawareness\b|\bwildlife day\b|\bsanctuary\b"
+                     r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?!\s*(?:permit|paper|cert))"),
+        ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
+                 r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
+                 r"|\bjournalist\b|\bdocumentary\b|\bstudy\b|\bresearch\w*\b|\bscientists?\b|\binvestigation\b"),
+        ("question", r"吗[?？]?$|吗[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
+                     r"|有没有人|求科普|[?？]\s*$|\bis it legal\b|\bhow (?:do|can|to) (?:i |you )?tell\b|\banyone know\b"
+                     r"|\bcan i\b|\bis this\b.{0,40}\?|\bwhat is\b|\bwhy\b"),
+    ),
+    "depiction": (
+        ("motif", r"图案|印花|花纹|纹样|造型|形状|款式|元素|主题|卡通|动漫|q版|手绘|刺绣|logo|图标|周边|联名"
+                  r"|\bprint(?:ed)?\b|\bpattern\w*\b|\bmotif\b|\bshaped\b|\bdesign\b|\bgraphic\b|\bembroider\w*"
+                  r"|\bcartoon\b|\blogo\b|\bthemed?\b|\bstyle\b"),
+        ("merchandise", r"玩偶|公仔|毛绒|抱枕|玩具|积木|手办|模型|贴纸|海报|挂画|装饰画|明信片|邮票|冰箱贴|钥匙扣|t恤|卫衣"
+                        r"|睡衣|袜子|手机壳|水杯|马克杯|绘本|图书|书籍|小说|漫画|杂志|画册|拼图|贴画|胸针|徽章|文创|纪念品"
+                        r"|\bplush\w*|\btoys?\b|\bfigurines?\b|\bfigure\b|\bstatue\b|\bsticker\w*|\bposter\w*|\bdecal\w*"
+                        r"|\bt-?shirt\w*|\bhoodie\b|\bmug\b|\bkeychain\b|\bphone case\b|\bbook\b|\bnovel\b|\bcomic\w*"
+                        r"|\bstamps?\b|\bpostcard\w*|\bpuzzle\b|\bpins?\b|\bbadge\b|\bsouvenir\w*|\bornament\b"
+                        r"|\bcostume\b|\bmascot\b|\bpainting\b|\bart print\b|\bcanvas\b|\bwallpaper\b|\bresin\b"),
+        ("name", r"球队|队|粉丝|外号|昵称|绰号|演唱会|乐队|\bteam\b|\bfans?\b|\bnickname\w*|\bjersey\b|\bseason\b"
+                 r"|\bgame\b|\bmatch\b|\bbrand\b|\bband\b|\balbum\b|\bsong\b|\bmovie\b|\bfilm\b|\bseries\b"
+                 r"|\bvinyl\b|\bconcert\b|\blive in\b|\bwin\b|\bwins\b|\bplayoffs?\b"),
+        ("sighting", r"拍到|偶遇|观鸟|鸟友|野外|动物园|保护区|放生|救助|\bspotted\b|\bsighting\w*|\bbirding\b"
+                     r"|\bbirdwatch\w*|\bsafari\b|\bzoo\b|\bin the wild\b|\bphotograph\w*|\bnational park\b"
+                     r"|\bwildlife photography\b"),
+    ),
+    "legal": (
+        ("captive_bred", r"人工繁育|人工养殖|人工繁殖|人繁|繁殖场|养殖场|繁育基地|驯养繁殖|自繁|cb\s?\d{2}|\bcb\b"
+                         r"|captive[\s-]?(?:bred|born|raised)|\bbred by\b|\bbreeder\b|\bfarmed\b|\bfarm[\s-]raised\b"
+                         r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"),
+        ("papers", r"证件齐全|手续齐全|许可证|经营利用|合法来源|专用标识|溯源|检疫证|芯片|脚环|闭环|备案|证书齐全|有证"
+                   r"|\bpermits?\b|\bpaperwork\b|\bpapers\b|\bcertificat\w*|\bcites (?:permit|paper|cert)\w*"
+                   r"|\barticle 10\b|\ba10\b|\bclosed[\s-]?ring\w*|\bbanded\b|\bmicrochip\w*|\blicen[cs]ed\b"
+                   r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"),
+    ),
+}
+
+
+# Labels found by code rather than a pattern: "offer:handle" is a contact handle that
+# classifier.handles decoded from a disguise (一三八…, 微 信 ⑤⑥…) the contact markers miss.
+_EXTRA_LABELS = {"offer": ("handle",)}
+# extract_handles costs about 0.3 ms a text, so it runs only where a disguised handle could be:
+# no contact marker found, and a run of seven digits in any script (Chinese numerals too) with at
+# most three separators between them, or an @ / (at).
+_DIGITISH = "0-9０-９〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺两①-⑨"
+_HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}}[{_DIGITISH}]){{6}}|@|\\(at\\)|\\[at\\]")
+
+
+# "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
+# (the "undocumented" offer marker names it instead).
+_DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bnor|无|没有|没|不带|未|缺)\s?(?:[a-z]+\s)?$")
+
+
+def _legal_denied(family: str, text: str, start: int) -> bool:
+    return family == "legal" and _DENIED_BEFORE.search(text, max(0, start - 16), start) is not None
+
+
+def signal_labels(family: str) -> tuple[str, ...]:
+    """The labels of one family, in a fixed order (feature columns depend on it)."""
+    return tuple(label for label, _ in _PATTERNS[family]) + _EXTRA_LABELS.get(family, ())
+
+
+def _may_hold_handle(text: str) -> bool:
+    return _HANDLE_HINT.search(text) is not None
+
+
+SIGNAL_LABEL_ORDER = tuple((family, label) for family in SIGNAL_FAMILIES for label in signal_labels(family))
+_LABEL_RANK = {key: rank for rank, key in enumerate(SIGNAL_LABEL_ORDER)}
+
+
+_LITERAL = re.compile(r"^(?:\\b)?([\w'\- ]+?)(?:\\b)?$")
+
+
+def _split_top_level(regex: str) -> list[str]:
+    """Alternatives of a regex at parenthesis depth 0 (a|b(?:c|d)|e -> a, b(?:c|d), e)."""
+    parts, depth, current, escaped = [], 0, "", False
+    for char in regex:
+        if escaped:
+            current, escaped = current + char, False
+            continue
+        if char == "\\":
+            current, escaped = current + char, True
+            continue
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        if char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return parts + [current]
+
+
+_LEADING_GROUP = re.compile(r"^(\\b)?\(\?:([^()]*)\)(.*)$")
+_ANCHOR = re.compile(r"^(?:\\b)?([a-z][a-z' -]*[a-z])|^([\u3400-\u9fff]+)")
+_DIGIT_LED = ("\\d", "[¥$€£]", "\\+", "1(")
+_DIGIT = re.compile(r"\d")
+_TAIL = 12  # end-of-text markers ("…吗？", a final "?") are searched in this many last characters
+
+
+def _expand_leading_group(alternative: str) -> list[str]:
+    """``\\b(?:a|b)x`` -> ``\\bax``, ``\\bbx`` (and the same without ``\\b``), so each branch starts with a literal."""
+    grouped = _LEADING_GROUP.match(alternative)
+    if not grouped:
+        return [alternative]
+    boundary, choices, rest = grouped.groups()
+    return [b for choice in choices.split("|") for b in _expand_leading_group((boundary or "") + choice + rest)]
+
+
+class SignalMatcher:
+    """All signal families, compiled once; ``find`` returns one Evidence per (family, label, field).
+
+    A regex alternation whose branches start with ``\\b`` or a digit class makes the regex engine
+    try every branch at every position (measured: 93 us a listing for these markers).  Instead:
+
+    * plain-word markers (微信, "for sale") go into one literal matcher (``TermMatcher``);
+    * markers that start with a literal stem (``\\bseiz(?:ed|ure)``, ``价格[:：]?\\d``) are found by
+      their stem in one Aho-Corasick pass, and only there is their regex tried (``match`` at
+      the stem);
+    * markers that start with a digit or currency sign are one regex, run only on text with a digit,
+      and the few left (``v:``, a final question mark) one more;
+    * start-of-title markers ("出 …") are matched at the start only, end-of-text ones ("…吗？")
+      in the last few characters only.
+    """
+
+    def __init__(self) -> None:
+        self.literals: dict[str, tuple[str, str]] = {}
+        self.anchored: dict[str, list[tuple[re.Pattern[str], tuple[str, str]]]] = {}
+        digit_led: list[str] = []
+        others: list[str] = []
+        self.end_markers: list[tuple[re.Pattern[str], tuple[str, str]]] = []
+        starts: list[str] = []
+        self.branch_labels: dict[str, tuple[str, str]] = {}
+        for family in SIGNAL_FAMILIES:
+            for label, regex in _PATTERNS[family]:
+                for alternative in _split_top_level(regex):
+                    literal = _LITERAL.match(alternative)
+                    if alternative.endswith("$") and not alternative.endswith("\\$"):
+                        self.end_markers.append((re.compile(alternative), (family, label)))
+                        continue
+                    if alternative.startswith("^"):
+                        name = f"s{len(self.branch_labels)}"
+                        self.branch_labels[name] = (family, label)
+                        starts.append(f"(?P<{name}>{alternative[1:]})")
+                        continue
+                    if literal and literal.group(1).strip() and not alternative.startswith("\\d"):
+                        self.literals.setdefault(literal.group(1), (family, label))
+                        continue
+                    for branch in _expand_leading_group(alternative):
+                        anchor = _ANCHOR.match(branch)
+                        if anchor:
+                            stem = anchor.group(1) or anchor.group(2)
+                            self.anchored.setdefault(stem, []).append((re.compile(branch), (family, label)))
+                        else:
+                            if branch.startswith("\\b") and branch[2:3].isalpha():
+                                branch = branch[2] + "(?<![a-z0-9].)" + branch[3:]  # literal first: fast scan
+                            name = f"d{len(self.branch_labels)}"
+                            self.branch_labels[name] = (family, label)
+                            (digit_led if branch.startswith(_DIGIT_LED) else others).append(f"(?P<{name}>{branch})")
+        self.literal_matcher = TermMatcher(self.literals)
+        self.digit_pattern = re.compile("|".join(digit_led)) if digit_led else None
+        self.other_pattern = re.compile("|".join(others)) if others else None
+        self.start_pattern = re.compile("|".join(starts)) if starts else None
+        self.stems = LazyAutomaton({stem: stem for stem in self.anchored})
+
+    def find(self, field: str, text: str) -> list[Evidence]:
+        found: dict[tuple[str, str], str] = {}
+        for span in self.literal_matcher.find(text):
+            key = self.literals[span.term]
+            if key not in found and not _legal_denied(key[0], text, span.start):
+                found[key] = span.term
+        if self.anchored:
+            for end, stem in self.stems.iter(text):
+                start = end + 1 - len(stem)
+                for pattern, key in self.anchored[stem]:
+                    if key not in found:
+                        match = pattern.match(text, start)
+                        if match and not _legal_denied(key[0], text, start):
+                            found[key] = match.group().strip()
+        if self.digit_pattern is not None and _DIGIT.search(text):
+            for match in self.digit_pattern.finditer(text):
+                found.setdefault(self.branch_labels[match.lastgroup], match.group().strip())
+        if self.other_pattern is not None:
+            for match in self.other_pattern.finditer(text):
+                key = self.branch_labels[match.lastgroup]
+                if key not in found and not _legal_denied(key[0], text, match.start()):
+                    found[key] = match.group().strip()
+        tail_start = max(0, len(text) - _TAIL)
+        for pattern, key in self.end_markers:
+            if key not in found:
+                match = pattern.search(text, tail_start)
+                if match:
+                    found[key] = match.group().strip()
+        if self.start_pattern is not None:
+            match = self.start_pattern.match(text)
+            if match:
+                found.setdefault(self.branch_labels[match.lastgroup], match.group().strip())
+        if ("offer", "contact") not in found and _may_hold_handle(text):
+            handles = extract_handles(text, field=field)
+            if handles:
+                # The handle's type only: the value is personal data and evidence is exported.
+                found[("offer", "handle")] = handles[0].type
+        return [
+            Evidence("signal", f"{family}:{label}", matched, "*", family, field, 1.0)
+            for (family, label), matched in sorted(found.items(), key=lambda kv: _LABEL_RANK[kv[0]])
+        ]
+
+
+def signal_summary(evidence) -> dict[str, list[str]]:
+    """Family -> the labels that fired (e.g. {"offer": ["price", "contact"]}), for explanations."""
+    found: dict[str, list[str]] = {}
+    for ev in evidence:
+        if ev.rule == "signal":
+            label = ev.term.split(":", 1)[1]
+            labels = found.setdefault(ev.kind, [])
+            if label not in labels:
+                labels.append(label)
+    return found

