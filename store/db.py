@@ -8,6 +8,7 @@ the same for both.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,14 +33,30 @@ POSTGRES_CONNECT_TIMEOUT_S = 10
 _SUPPORTED = {"sqlite": {"pysqlite"}, "postgresql": {"psycopg"}}
 
 
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]*")
+# Query parameters that carry secrets (libpq's password, sslpassword; tokens and keys of other drivers).
+_SECRET_PARAM = re.compile(r"((?:^|[?&;])[^=&;#]*(?:pass|pwd|secret|token|key)[^=&;#]*=)[^&;#]*", re.IGNORECASE)
+
+
+def _redact_one(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    cut = min([i for i in (rest.find("?"), rest.find("#")) if i >= 0] + [len(rest)])
+    authority_and_path, query = rest[:cut], rest[cut:]
+    userinfo, _, host = authority_and_path.rpartition("@")  # the LAST @ ends them: a password may hold @ and /
+    if "@" in authority_and_path.split("/")[0]:
+        user, colon, _password = userinfo.partition(":")
+        authority_and_path = f"{user.split('/')[0]}{':***' if colon else ''}@{host}"
+    return f"{scheme}://{authority_and_path}{_SECRET_PARAM.sub(lambda m: m.group(1) + '***', query)}"
+
+
 def redact(url: str | URL) -> str:
-    """The URL with its password replaced by ***, safe for logs and errors."""
-    if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return re.sub(r"//[^/@]*@", "//***@", url)
+    """The URL (or any text with URLs in it) with every password form replaced by ***, safe for logs and errors.
+
+    Covers user:password@ (a password containing @ or /, encoded or not) and secret query
+    parameters (?password=, &sslpassword=, ...); text only, so an unparsable URL is redacted too.
+    """
+    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    return _URL_IN_TEXT.sub(lambda m: _redact_one(m.group()), text)
 
 
 def parse_url(url: str) -> URL:
@@ -79,7 +96,7 @@ def describe_error(exc: BaseException) -> str:
     lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
     text = lines[0] if lines else type(orig).__name__
     text = re.sub(r"^connection failed:\s*", "", text)
-    return re.sub(r"//[^/@\s]*:[^/@\s]*@", "//***@", text)
+    return redact(text)
 
 
 def _dumps(value: Any) -> str:
@@ -112,7 +129,7 @@ def make_engine(url: str) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             try:
-                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             except OSError as exc:
                 raise StoreError(f"cannot create the directory for {redact(parsed)!r}: {exc}") from exc
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -136,7 +153,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     Objects stay usable after the block (expire_on_commit=False): the crawler
     keeps its Marketplace and CrawlRun across many short write transactions.
     """
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    with transaction(sessionmaker(bind=engine, expire_on_commit=False)) as session:
+        yield session
+
+
+@contextmanager
+def transaction(sessions: sessionmaker) -> Iterator[Session]:
+    """A Session from `sessions` that commits when the block succeeds and rolls back when it raises (a
+    long-lived factory, such as the review app's, need not be built again for every request)."""
+    session = sessions()
     try:
         yield session
         session.commit()
@@ -188,8 +213,24 @@ def _migrate(url: str, step, revision: str, what: str) -> None:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` to `revision` (creates it from nothing too)."""
+    """Migrate the database at `url` to `revision` (creates it from nothing too); a SQLite file is made owner-only."""
     _migrate(url, command.upgrade, revision, "to")
+    _owner_only_sqlite(url)
+
+
+def _owner_only_sqlite(url: str) -> None:
+    """The SQLite file and its -wal/-shm at 0600: they hold password hashes and analysts' notes."""
+    parsed = parse_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(database + suffix).expanduser()
+        try:
+            if path.is_file() and path.stat().st_uid == os.getuid():
+                path.chmod(0o600)
+        except OSError:
+            pass
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wildwatch.errors import UserError
 
-class StoreError(Exception):
+
+class StoreError(UserError):
     """A database URL, schema or call the store cannot work with."""
 
 

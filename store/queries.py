@@ -21,6 +21,9 @@ FRAME_COLUMNS = (
     "score", "flagged", "species", "evidence", "evidence_json", "model_version",
     "first_seen_at", "last_seen_at", "gone_at", "scored_at",
 )
+#: The current score's taxon and protection (classifier.taxa.TaxonMatch), appended last.
+PROTECTION_COLUMNS = ("taxon", "china_class", "cites_appendix", "protection", "legal_basis")
+FRAME_COLUMNS = FRAME_COLUMNS + PROTECTION_COLUMNS
 _TIME_COLUMNS = ("first_seen_at", "last_seen_at", "gone_at", "scored_at")
 _KIND_KEYS = ("kind", "type", "rule", "source")
 _TERM_KEYS = ("term", "match", "matched", "text", "value", "pattern")
@@ -94,6 +97,7 @@ def listings_select(
             Score.score, Score.flagged, Score.species, Score.evidence,
             ModelVersion.version.label("model_version"),
             Listing.first_seen_at, Listing.last_seen_at, Listing.gone_at, Score.scored_at,
+            Score.taxon,
         )
         .join(Marketplace, Marketplace.id == Listing.marketplace_id)
         .join(Score, current, isouter=not flagged_only)
@@ -112,9 +116,25 @@ def listings_select(
     return stmt.order_by(nulls_last(Listing.current_score.desc()), Listing.last_seen_at.desc(), Listing.id)
 
 
+def _protection_cells(taxon: Any) -> dict[str, Any]:
+    """The export cells of one score's taxon dict (None everywhere when the score named none)."""
+    if isinstance(taxon, str):  # JSON text on a backend that does not decode it
+        taxon = json.loads(taxon)
+    if not isinstance(taxon, Mapping):
+        return dict.fromkeys(PROTECTION_COLUMNS)
+    names = " ".join(p for p in (taxon.get("name_zh"), taxon.get("scientific_name")) if p)
+    return {"taxon": names or None, "china_class": taxon.get("china_class") or None,
+            "cites_appendix": taxon.get("cites_appendix") or None, "protection": taxon.get("protection"),
+            "legal_basis": taxon.get("legal_basis")}
+
+
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Same columns and dtypes whatever the backend, and whether or not rows came back."""
-    frame = frame.reindex(columns=[c for c in FRAME_COLUMNS if c not in ("evidence_json",)])
+    taxa = frame["taxon"].tolist() if "taxon" in frame else [None] * len(frame)
+    frame = frame.reindex(columns=[c for c in FRAME_COLUMNS if c not in ("evidence_json", *PROTECTION_COLUMNS)])
+    cells = [_protection_cells(t) for t in taxa]
+    for column in PROTECTION_COLUMNS:
+        frame[column] = pd.Series([c[column] for c in cells], index=frame.index, dtype="object")
     evidence = frame["evidence"].tolist()
     frame["evidence"] = pd.Series([evidence_summary(e) for e in evidence], index=frame.index, dtype="string")
     frame.insert(

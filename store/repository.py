@@ -323,6 +323,7 @@ def record_scores(
                 "species": row.species,
                 "evidence": row.evidence,
                 "scored_at": now,
+                **row.protection_columns(),
             }
         )
     for rows in _chunks(params):
@@ -352,7 +353,9 @@ def add_decision(session: Session, listing_id: int, analyst: str, decision: str,
 _CURRENT: dict[type, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {
     Score: (Listing.current_score_id, (Score.scored_at.desc(), Score.id.desc()),
             {"current_score": Score.score, "current_flagged": Score.flagged, "current_threshold": Score.threshold,
-             "current_species": Score.species}),
+             "current_species": Score.species, "current_taxon_id": Score.taxon_id,
+             "current_protection_rank": Score.protection_rank, "current_china_class": Score.china_class,
+             "current_cites_appendix": Score.cites_appendix}),
     Decision: (Listing.current_decision_id, (Decision.decided_at.desc(), Decision.id.desc()),
                {"current_decision": Decision.decision}),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 from collections.abc import Mapping
@@ -26,9 +27,15 @@ CONTENT_FIELDS = (
     "seller_name", "location", "images", "posted_at", "category",
 )
 _OPTIONAL_TEXT = ("price_text", "seller_id", "seller_name", "seller_url", "location", "posted_at", "category")
+log = logging.getLogger(__name__)
 _MAX_EXTERNAL_ID = 255
 _MAX_CURRENCY = 16
 _MAX_EXTRACTION = 32
+#: URL fields (issue 17 break 9: a tip stored a 2 MB seller URL). The listing's own `url` past the cap is
+#: refused (it names the listing); a seller URL or image past it is dropped, so padding them cannot keep
+#: a listing out of the store. At most MAX_IMAGES image URLs are kept.
+MAX_URL_CHARS = 4000
+MAX_IMAGES = 50
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
@@ -146,12 +153,20 @@ def listing_row(item: Any, index: int, marketplace_name: str) -> ListingRow:
     }
     for name in _OPTIONAL_TEXT:
         content[name] = _text(item.get(name), where, name)
+    if content["seller_url"] is not None and len(content["seller_url"]) > MAX_URL_CHARS:
+        log.warning("%s: seller_url of %d characters dropped (limit %d)", where, len(content["seller_url"]),
+                    MAX_URL_CHARS)
+        content["seller_url"] = None
     images = item.get("images")
     if images is None:
         images = []
     if not isinstance(images, list | tuple) or not all(isinstance(url, str) for url in images):
         raise _fail(where, "images", "must be a list of URL strings")
-    content["images"] = [_clean(url) for url in images]
+    kept = [_clean(url) for url in images if len(url) <= MAX_URL_CHARS][:MAX_IMAGES]
+    if len(kept) < len(images):
+        log.warning("%s: %d of %d image URLs dropped (over %d characters, or past the first %d)", where,
+                    len(images) - len(kept), len(images), MAX_URL_CHARS, MAX_IMAGES)
+    content["images"] = kept
     rendered = item.get("rendered", False)
     if rendered is None:
         rendered = False
@@ -159,7 +174,7 @@ def listing_row(item: Any, index: int, marketplace_name: str) -> ListingRow:
         raise _fail(where, "rendered", f"must be true or false, got {rendered!r}")
     values = {
         **content,
-        "url": _text(item.get("url"), where, "url", required=True),
+        "url": _text(item.get("url"), where, "url", required=True, max_len=MAX_URL_CHARS),
         "extraction": _text(item.get("extraction"), where, "extraction", max_len=_MAX_EXTRACTION) or "",
         "rendered": rendered,
     }
@@ -181,6 +196,13 @@ class ScoreRow:
     threshold: float | None
     species: list[str]
     evidence: list[dict[str, Any]]
+    taxon: dict[str, Any] | None = None  # classifier.taxa.TaxonMatch.to_dict()
+
+    def protection_columns(self) -> dict[str, Any]:
+        """The scores columns that repeat the taxon's id and protection, for filters and sorting."""
+        t = self.taxon or {}
+        return {"taxon": self.taxon, "taxon_id": t.get("taxon_id"), "protection_rank": t.get("protection_rank"),
+                "china_class": t.get("china_class") or None, "cites_appendix": t.get("cites_appendix") or None}
 
 
 def score_row(entry: Any, index: int, model_version: str) -> ScoreRow:
@@ -218,4 +240,12 @@ def score_row(entry: Any, index: int, model_version: str) -> ScoreRow:
     if not isinstance(evidence, list | tuple) or not all(isinstance(e, Mapping) for e in evidence):
         raise _fail(where, "evidence", "must be a list of dicts")
     evidence = json_value(list(evidence), where, "evidence")
-    return ScoreRow(listing_id, value, flagged, threshold, list(species), evidence)
+    taxon = data.get("taxon")
+    if taxon is not None:
+        if not isinstance(taxon, Mapping) or not isinstance(taxon.get("taxon_id"), str):
+            raise _fail(where, "taxon", "must be a dict with a taxon_id (classifier.taxa.TaxonMatch.to_dict())")
+        rank = taxon.get("protection_rank")
+        if isinstance(rank, bool) or rank not in (0, 1, 2, 3):
+            raise _fail(where, "taxon", f"protection_rank must be 0, 1, 2 or 3, got {rank!r}")
+        taxon = json_value(dict(taxon), where, "taxon")
+    return ScoreRow(listing_id, value, flagged, threshold, list(species), evidence, taxon)

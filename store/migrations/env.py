@@ -7,7 +7,6 @@ the alembic CLI (`alembic -c store/alembic.ini ...`) builds an engine from
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 from alembic import context
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Connection
 from store.columns import UTCDateTime
 from store.db import make_engine
 from store.models import Base
+from wildwatch.config import configured_database_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -46,7 +46,7 @@ def _run(connection: Connection) -> None:
 
 
 def _cli_url() -> str:
-    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("WILDWATCH_DATABASE_URL")
+    url = context.get_x_argument(as_dictionary=True).get("url") or configured_database_url()
     if not url:
         raise SystemExit("give the database: alembic -x url=sqlite:///data/wildwatch.db ... or WILDWATCH_DATABASE_URL")
     return url

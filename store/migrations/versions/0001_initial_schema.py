@@ -5,7 +5,7 @@ Revises:
 Create Date: 2026-11-25
 
 Written from `alembic revision --autogenerate` output and checked by hand;
-tests/test_store_db.py asserts that autogenerate finds no difference between
+tests/store/test_store_db.py asserts that autogenerate finds no difference between
 this migration and store.models on SQLite and PostgreSQL. Types are spelled out
 here (not imported from store.columns) so the migration stays frozen when the
 models change later.

@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-11-25
 
 Written from `alembic revision --autogenerate` output and checked by hand;
-tests/test_store_db.py asserts that autogenerate finds no difference between
+tests/store/test_store_db.py asserts that autogenerate finds no difference between
 the migrations and store.models on SQLite and PostgreSQL. The audit log also
 gets database triggers that refuse UPDATE and DELETE, so even raw SQL cannot
 rewrite who decided what (the ORM listeners in store.models catch it earlier).

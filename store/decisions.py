@@ -32,6 +32,7 @@ from store.models import (
     Marketplace,
     ModelVersion,
     Score,
+    UNCERTAINTY,
     Tip,
     User,
 )
@@ -97,9 +98,16 @@ def set_user(session: Session, user: User, *, actor: str, password_hash: str | N
     if password_hash is not None:
         before["password"], after["password"] = "(old)", "(changed)"
         user.password_hash = password_hash
+    if password_hash is not None or active is False:
+        end_sessions(user)  # a new password or a deactivated account ends every session it had
     if after:
         session.flush()
         audit(session, actor, "user_changed", before={"user": user.name, **before}, after={"user": user.name, **after})
+
+
+def end_sessions(user: User) -> None:
+    """Every review-app session of `user` stops working at its next request (see User.session_version)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 # ---- audit ---------------------------------------------------------------------------------------
@@ -135,13 +143,9 @@ def _decision_dict(row: Decision | None) -> dict[str, Any] | None:
             "decided_at": row.decided_at.isoformat(timespec="seconds")}
 
 
-def decide(session: Session, listing_id: int, user: User, decision: str, note: str | None = None) -> Decision:
-    """Record `user`'s decision on a listing, audited with the decision it replaces.
-
-    An analyst may revise their own decision but not another analyst's: that
-    needs the lead role (PermissionDenied otherwise). Repeating the current
-    decision with the same note changes nothing and writes nothing.
-    """
+def checked_decision(user: User, decision: str, note: str | None) -> str | None:
+    """The note to store (stripped; None when empty) once `user` may decide at all and `decision` and `note`
+    are valid: one rule for listing and seller decisions."""
     if not user.active:
         raise PermissionDenied(f"user {user.name!r} is deactivated")
     if decision not in DECISIONS:
@@ -149,6 +153,17 @@ def decide(session: Session, listing_id: int, user: User, decision: str, note: s
     note = (note or "").strip() or None
     if note is not None and len(note) > 5000:
         raise StoreError(f"note is {len(note)} characters, the limit is 5000")
+    return note
+
+
+def decide(session: Session, listing_id: int, user: User, decision: str, note: str | None = None) -> Decision:
+    """Record `user`'s decision on a listing, audited with the decision it replaces.
+
+    An analyst may revise their own decision but not another analyst's: that
+    needs the lead role (PermissionDenied otherwise). Repeating the current
+    decision with the same note changes nothing and writes nothing.
+    """
+    note = checked_decision(user, decision, note)
     # Lock the listing row first (PostgreSQL) or the database (SQLite): of two analysts deciding at
     # once, the second waits and then sees the first's decision, for the permission check and the audit.
     lock_for_writing(session)
@@ -209,6 +224,11 @@ def record_capture(session: Session, listing_id: int, *, url: str, final_url: st
 
 # ---- the queue -----------------------------------------------------------------------------------
 
+#: Queue filter value -> the protection rank it keeps (classifier.taxa.Protection.rank); "none" also
+#: keeps listings scored before taxa were named (NULL).
+PROTECTION_FILTERS = {"I": 0, "II": 1, "III": 2, "none": 3}
+
+
 @dataclass
 class QueueFilters:
     """What the queue shows. Empty values mean "any"."""
@@ -221,15 +241,18 @@ class QueueFilters:
     seen_to: datetime | None = None
     min_score: float | None = None
     max_score: float | None = None
-    order: str = "score"  # "score" (highest first) or "uncertain" (closest to the threshold first)
+    order: str = "score"  # "score" (highest first), "uncertain" (closest to the threshold), "protection"
+    protection: str | None = None  # one of PROTECTION_FILTERS: "I" = China Class I or CITES Appendix I ...
 
     def __post_init__(self) -> None:
+        if self.protection and self.protection not in PROTECTION_FILTERS:
+            raise StoreError(f"protection must be one of {', '.join(PROTECTION_FILTERS)}, got {self.protection!r}")
         if self.status and self.status not in STATUSES:
             raise StoreError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         if self.source and self.source not in ("tip", "crawl"):
             raise StoreError(f"source must be 'tip' or 'crawl', got {self.source!r}")
-        if self.order not in ("score", "uncertain"):
-            raise StoreError(f"order must be 'score' or 'uncertain', got {self.order!r}")
+        if self.order not in ("score", "uncertain", "protection"):
+            raise StoreError(f"order must be 'score', 'uncertain' or 'protection', got {self.order!r}")
         for name in ("min_score", "max_score"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
@@ -260,6 +283,7 @@ def _queue_filtered(stmt: Any, filters: QueueFilters, members: Any) -> Any:
         # species is a JSON list; its text form contains "group" on SQLite and PostgreSQL alike.
         stmt = stmt.where(cast(Listing.current_species, Text).like(f'%"{filters.species}"%'))
     if filters.status == "undecided":
+        # Most of the table: the queue's order index is walked (the decision index holds decided listings only).
         stmt = stmt.where(Listing.current_decision.is_(None))
     elif filters.status == "decided":
         # = IS NOT NULL (the check constraint allows only these), spelt so the decision index is used.
@@ -278,13 +302,34 @@ def _queue_filtered(stmt: Any, filters: QueueFilters, members: Any) -> Any:
         stmt = stmt.where(Listing.current_score >= filters.min_score)
     if filters.max_score is not None:
         stmt = stmt.where(Listing.current_score <= filters.max_score)
+    if filters.protection == "none":
+        stmt = stmt.where(or_(Listing.current_protection_rank == 3, Listing.current_protection_rank.is_(None)))
+    elif filters.protection:
+        stmt = stmt.where(Listing.current_protection_rank == PROTECTION_FILTERS[filters.protection])
     return stmt
 
 
-def queue_select(filters: QueueFilters) -> Any:
-    """Flagged listings (current score) plus every tipped listing, with their current decision."""
+def _queue_order(filters: QueueFilters) -> list[Any]:
+    """The queue's ORDER BY, each that of an index of listings (ix_listings_queue_order, ix_listings_uncertainty,
+    ix_listings_protection_order, migration 0008): a page is read by walking one, not by sorting the queue."""
+    if filters.order == "uncertain":
+        return [nulls_last(UNCERTAINTY.asc()), Listing.id]
+    if filters.order == "protection":
+        # China Class I / CITES Appendix I first, then II, III, none, unassessed; highest score within each.
+        return [nulls_last(Listing.current_protection_rank.asc()), nulls_last(Listing.current_score.desc()), Listing.id]
+    return [nulls_last(Listing.current_score.desc()), Listing.last_seen_at.desc(), Listing.id]
+
+
+def queue_ids(filters: QueueFilters) -> Any:
+    """The ids of the queue under `filters`, in its order: what a page's LIMIT/OFFSET walks (the index alone)."""
+    # A per-row EXISTS keeps the plan "walk the order's index, stop after a page" on both databases.
+    return _queue_filtered(select(Listing.id), filters, or_(_FLAGGED, _is_tip())).order_by(*_queue_order(filters))
+
+
+def _queue_columns() -> Any:
+    """What a queue row shows: the listing's current score, decision and protection, and whether it was tipped."""
     threshold = func.coalesce(Listing.current_threshold, literal(0.5))
-    stmt = _queue_filtered(
+    return (
         select(
             Listing.id, Marketplace.name.label("marketplace"), Listing.external_id, Listing.url, Listing.title,
             Listing.price, Listing.currency, Listing.seller_name, Listing.seller_id, Listing.first_seen_at,
@@ -293,16 +338,17 @@ def queue_select(filters: QueueFilters) -> Any:
             Listing.current_species.label("species"), threshold.label("threshold"),
             Listing.current_decision.label("decision"), Decision.analyst, Decision.decided_at,
             _is_tip().label("is_tip"),
+            Listing.current_taxon_id.label("taxon_id"), Listing.current_protection_rank.label("protection_rank"),
+            Listing.current_china_class.label("china_class"), Listing.current_cites_appendix.label("cites_appendix"),
         )
         .join(Marketplace, Marketplace.id == Listing.marketplace_id)
-        .join(Decision, Decision.id == Listing.current_decision_id, isouter=True),
-        # A per-row EXISTS keeps the plan "walk the score index, stop after a page" on both databases.
-        filters, or_(_FLAGGED, _is_tip()),
+        .join(Decision, Decision.id == Listing.current_decision_id, isouter=True)
     )
-    if filters.order == "uncertain":
-        distance = func.abs(Listing.current_score - threshold)
-        return stmt.order_by(nulls_last(distance.asc()), Listing.id)
-    return stmt.order_by(nulls_last(Listing.current_score.desc()), Listing.last_seen_at.desc(), Listing.id)
+
+
+def queue_select(filters: QueueFilters) -> Any:
+    """Flagged listings (current score) plus every tipped listing, with their current decision, in the queue's order."""
+    return _queue_filtered(_queue_columns(), filters, or_(_FLAGGED, _is_tip())).order_by(*_queue_order(filters))
 
 
 def queue_count(session: Session, filters: QueueFilters) -> int:
@@ -334,8 +380,16 @@ class QueuePage:
 
 
 def queue_rows(session: Session, filters: QueueFilters, *, limit: int, offset: int = 0) -> list[Any]:
-    """One slice of the queue in its order (no total: the listing page's "next" needs none)."""
-    return list(session.execute(queue_select(filters).limit(limit).offset(offset)).all())
+    """One slice of the queue in its order (no total: the listing page's "next" needs none).
+
+    Two steps: the slice's ids from the order's index (OFFSET skips index entries, not the listings'
+    wide rows), then those rows with their columns by primary key.
+    """
+    ids = list(session.scalars(queue_ids(filters).limit(limit).offset(offset)))
+    if not ids:
+        return []
+    found = {row.id: row for row in session.execute(_queue_columns().where(Listing.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def queue_page(session: Session, filters: QueueFilters, page: int = 1, per_page: int = 50,
@@ -446,7 +500,24 @@ def review_counts(session: Session, count: Callable[[QueueFilters], int] | None 
 __all__ = [
     "DECISION_LABELS", "STATUSES", "PermissionDenied", "QueueFilters", "QueuePage", "ListingDetail",
     "add_user", "audit", "audit_history", "check_user_name", "current_decision", "decide", "decision_history",
-    "get_user", "listing_detail", "queue_count", "queue_options", "queue_page", "queue_rows", "queue_select",
-    "record_capture", "record_tip",
+    "get_user", "listing_detail", "queue_count", "queue_options", "queue_ids", "queue_page", "queue_rows",
+    "queue_select", "record_capture", "record_tip",
     "review_counts", "reviewed_listings", "set_user",
 ]
+
+
+def flagged_protection_counts(session: Session, run_ids: list[int]) -> dict[str, int]:
+    """Listings last seen in `run_ids` whose current score is flagged, by protection of the named taxon.
+
+    Keys: china_I (China Class I), rank0 (China Class I or CITES Appendix I), rank1, rank2, rank3,
+    unassessed (no taxon named), flagged (all).
+    """
+    rows = session.execute(
+        select(Listing.current_china_class, Listing.current_protection_rank)
+        .where(_FLAGGED, Listing.last_run_id.in_(run_ids))
+    ).all()
+    out = {"china_I": 0, "rank0": 0, "rank1": 0, "rank2": 0, "rank3": 0, "unassessed": 0, "flagged": len(rows)}
+    for china_class, rank in rows:
+        out["china_I"] += china_class == "I"
+        out[f"rank{rank}" if rank is not None else "unassessed"] += 1
+    return out
