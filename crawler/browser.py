@@ -11,6 +11,9 @@ import os
 import shutil
 from pathlib import Path
 
+from wildwatch.config import playwright_browsers_path
+from wildwatch.errors import UserError
+
 SYSTEM_CHROMIUM_CANDIDATES = (
     # The real binary avoids Debian's wrapper script and its /dev/shm message.
     "/usr/lib/chromium/chromium",
@@ -31,12 +34,12 @@ CLOSED_NETWORK_ARGS = [
 ]
 
 
-class BrowserNotFoundError(RuntimeError):
+class BrowserNotFoundError(UserError, RuntimeError):
     """No Chromium that Playwright can drive was found."""
 
 
 def playwright_browsers_dir() -> Path:
-    configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    configured = playwright_browsers_path()
     if configured and configured != "0":
         return Path(configured)
     return Path.home() / ".cache" / "ms-playwright"

@@ -41,11 +41,11 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.outcome import run_outcome
 from crawler.redisrun import DistributedCrawlError, RedisRun, check_prefix, connect, redact_redis_url
+from crawler.stats import FINALIZER, LISTINGS_GONE, MONITORS, REQUEUED, RUN_STATS, STAT, WORKER, crawl_summary
 
 logger = logging.getLogger(__name__)
-STAT = "wildwatch/"
-RUN_STATS = STAT + "distributed/run_stats"
 # Request meta that only makes sense inside the process that set it: never serialised into the queue.
 TRANSIENT_META = ("cached_response", "download_latency", "download_slot", "_wildwatch_member")
 DEFAULT_LEASE_SECONDS = 30.0
@@ -57,33 +57,21 @@ def default_prefix(site_name: str) -> str:
     return f"wildwatch:crawl:{site_name}"
 
 
-def _env_seconds(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise DistributedCrawlError(f"{name}={value!r} is not a number of seconds") from None
-    if not 0.1 <= seconds <= 86_400:
-        raise DistributedCrawlError(f"{name}={value!r} must lie between 0.1 and 86400 seconds")
-    return seconds
-
-
 def worker_settings(redis_url: str, site_name: str, *, prefix: str | None = None,
-                    concurrency: int | None = None) -> dict[str, Any]:
+                    concurrency: int | None = None, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
+                    max_idle_seconds: float = DEFAULT_MAX_IDLE_SECONDS) -> dict[str, Any]:
     """Scrapy settings that make a crawl of `site_name` one worker of its distributed crawl.
 
-    Timing comes from the environment: WILDWATCH_WORKER_LEASE_SECONDS (how long a silent worker
-    keeps its requests before the others take them back, default 30), WILDWATCH_WORKER_CHECKPOINT_SECONDS
-    (commit-and-ack interval, default 2) and WILDWATCH_WORKER_MAX_IDLE_SECONDS (how long an idle
-    worker waits for busy ones, default 3600).
+    Timing is given by the caller (the CLI passes Settings' WILDWATCH_WORKER_LEASE_SECONDS, _CHECKPOINT_SECONDS
+    and _MAX_IDLE_SECONDS): how long a silent worker keeps its requests before the others take them back
+    (default 30), the commit-and-ack interval (default 2) and how long an idle worker waits for busy ones
+    (default 3600).
     """
     from crawler import settings as project
 
     prefix = check_prefix(prefix or default_prefix(site_name))
-    lease = _env_seconds("WILDWATCH_WORKER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
-    checkpoint = _env_seconds("WILDWATCH_WORKER_CHECKPOINT_SECONDS", DEFAULT_CHECKPOINT_SECONDS)
+    lease, checkpoint = lease_seconds, checkpoint_seconds
     if lease < 3 * checkpoint:
         raise DistributedCrawlError(f"WILDWATCH_WORKER_LEASE_SECONDS={lease:g} must be at least three checkpoint "
                                     f"intervals ({3 * checkpoint:g} s), or live workers would be taken for dead")
@@ -92,8 +80,7 @@ def worker_settings(redis_url: str, site_name: str, *, prefix: str | None = None
         "WILDWATCH_REDIS_PREFIX": prefix,
         "WILDWATCH_WORKER_LEASE_SECONDS": lease,
         "WILDWATCH_WORKER_CHECKPOINT_SECONDS": checkpoint,
-        "WILDWATCH_WORKER_MAX_IDLE_SECONDS": _env_seconds("WILDWATCH_WORKER_MAX_IDLE_SECONDS",
-                                                          DEFAULT_MAX_IDLE_SECONDS),
+        "WILDWATCH_WORKER_MAX_IDLE_SECONDS": max_idle_seconds,
         "REDIS_URL": redis_url,
         "SCHEDULER": "crawler.distributed.WorkerScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.SharedPriorityQueue",
@@ -207,6 +194,7 @@ class DistributedWorker:
         self.idle_since: float | None = None
         self.requeued = 0
         self._loops: list = []
+        self.store = None  # the crawl's StorePipeline, once it attaches itself (attach_store)
 
     @classmethod
     def from_crawler(cls, crawler) -> "DistributedWorker":
@@ -216,12 +204,13 @@ class DistributedWorker:
             raise NotConfigured("not a distributed crawl")
         prefix = settings.get("WILDWATCH_REDIS_PREFIX") or default_prefix(crawler.spidercls.name)
         worker_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+        from crawler.settings import required
+
         run = RedisRun(connect(url), prefix, worker_id,
-                       lease_seconds=settings.getfloat("WILDWATCH_WORKER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+                       lease_seconds=required(settings, "WILDWATCH_WORKER_LEASE_SECONDS", "getfloat"))
         worker = cls(crawler, run,
-                     checkpoint_seconds=settings.getfloat("WILDWATCH_WORKER_CHECKPOINT_SECONDS",
-                                                          DEFAULT_CHECKPOINT_SECONDS),
-                     max_idle_seconds=settings.getfloat("WILDWATCH_WORKER_MAX_IDLE_SECONDS", DEFAULT_MAX_IDLE_SECONDS))
+                     checkpoint_seconds=required(settings, "WILDWATCH_WORKER_CHECKPOINT_SECONDS", "getfloat"),
+                     max_idle_seconds=required(settings, "WILDWATCH_WORKER_MAX_IDLE_SECONDS", "getfloat"))
         crawler.signals.connect(worker.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(worker.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(worker.spider_closed, signal=signals.spider_closed)
@@ -235,6 +224,11 @@ class DistributedWorker:
     @property
     def stats(self):
         return self.crawler.stats
+
+    def attach_store(self, pipeline) -> None:
+        """Called by the StorePipeline when it is built: the worker flushes through it at each checkpoint and,
+        as the last one out, closes the run through it (the pipeline owns the run; see crawler.outcome)."""
+        self.store = pipeline
 
     # ---- joining ----------------------------------------------------------------------------------
 
@@ -268,7 +262,7 @@ class DistributedWorker:
         else:
             raise DistributedCrawlError(f"could not join the distributed crawl under {self.run.prefix!r}")
         self.run_id = run_id
-        self.stats.set_value(STAT + "distributed/worker", self.worker_id)
+        self.stats.set_value(WORKER, self.worker_id)
         self.stats.set_value(STAT + "distributed/prefix", self.run.prefix)
         return run_id
 
@@ -353,14 +347,12 @@ class DistributedWorker:
             logger.exception("distributed crawl checkpoint failed")
 
     def _checkpoint(self) -> None:
-        engine = self.crawler.engine
-        if engine is None:
-            return
-        busy = self._busy()
+        # Scrapy raises on `crawler.engine` before the crawl starts; then nothing is in progress either.
+        engine = getattr(self.crawler, "_engine", None)
+        busy = self._busy() if engine is not None else set()
         done = [request for request in self.popped if request not in busy]
-        store = _store_pipeline(self.crawler)
-        if store is not None:
-            store.flush()
+        if self.store is not None:
+            self.store.flush()
         spider = self.crawler.spider
         if self.left:  # what it found was shared before it left; the run's keys may be gone already
             self.run.ack([self.popped.pop(request) for request in done])
@@ -383,7 +375,8 @@ class DistributedWorker:
             self.stop_reason = "closespider_pagecount"
             from scrapy.utils.defer import deferred_from_coro
 
-            deferred_from_coro(engine.close_spider_async(reason="closespider_pagecount"))
+            if engine is not None:
+                deferred_from_coro(engine.close_spider_async(reason="closespider_pagecount"))
             return
         if moved:
             self._wake()
@@ -471,7 +464,7 @@ class DistributedWorker:
             from datetime import datetime
 
             run_stats["start_time"] = datetime.fromisoformat(info["started_at"])
-        run_stats["wildwatch/distributed/final"] = final
+        run_stats[STAT + "distributed/final"] = final
         self.stats.set_value(RUN_STATS, run_stats)
         return run_stats
 
@@ -497,58 +490,40 @@ class DistributedWorker:
             logger.warning("worker %s stopped (%s) before the crawl was done: %d in-flight requests handed back; "
                            "the run stays open for the other workers or the next start", self.worker_id, reason,
                            handed_back)
-        self.stats.set_value(STAT + "distributed/finalizer", self.finalizer)
-        self.stats.set_value(STAT + "distributed/requeued", self.requeued)
+        self.stats.set_value(FINALIZER, self.finalizer)
+        self.stats.set_value(REQUEUED, self.requeued)
         if self.finalizer:
             self._set_run_stats(final=True)
-            if _store_pipeline(self.crawler) is None:  # nobody else will close the run: clean up now
+            if self.store is None:  # nobody else will close the run: clean up now
                 self.run.clear()
 
-    def close_store(self, pipeline, spider, reason: str) -> None:
-        """The last worker out closes the shared run: gone-marking over every worker's listings, the
-        run's totals plus each worker's figures, then every Redis key of the crawl is deleted."""
-        from crawler.pipelines import crawl_summary
-        from store import repository
-        from store.db import session_scope
-        from store.models import CrawlRun, Marketplace
-
+    def close_store(self, spider, reason: str) -> None:
+        """The last worker out closes the shared run through the store pipeline: gone-marking over every
+        worker's listings, the run's totals plus each worker's figures; then every Redis key of the crawl
+        is deleted (kept when the run could not be closed, so the next worker can try again)."""
         self.spider_closed(spider, reason)  # idempotent: normally done already (this extension runs first)
-        if not self.finalizer:
+        if not self.finalizer or self.store is None:
             return
         stats = dict(self.stats.get_value(RUN_STATS) or self._set_run_stats(final=True))
-        stats[STAT + "monitors"] = self.stats.get_value(STAT + "monitors") or {}
+        stats[MONITORS] = self.stats.get_value(MONITORS) or {}
         stats["finish_time"] = self.stats.get_value("finish_time")
-        pending = int(stats.get(STAT + "listings_spooled", 0) or 0) - int(stats.get(STAT + "listings_replayed", 0) or 0)
-        budget = stats["finish_reason"] == "closespider_pagecount"
-        complete = not budget and not stats.get(STAT + "index_errors") and pending <= 0
-        try:
-            with session_scope(pipeline.engine) as session:
-                run = session.get(CrawlRun, self.run_id)
-                if run.status != "running":  # closed already: never mark gone or overwrite it twice
-                    logger.error("distributed crawl run %s is %s already; worker %s leaves it as it is",
-                                 self.run_id, run.status, self.worker_id)
-                    return
-                marketplace = session.get(Marketplace, pipeline.marketplace_id)
-                if complete:
-                    stats[STAT + "listings_gone"] = repository.mark_gone(session, run, marketplace, self.run.live_ids())
-                summary = crawl_summary(stats)
-                summary["workers"] = self.worker_summaries()
-                summary["distributed"] = {"prefix": self.run.prefix, "closed_by": self.worker_id,
-                                          "lost_workers": sorted(w for w, s in summary["workers"].items()
-                                                                 if s["finish_reason"] == "lost")}
-                problem = None if complete else (
-                    "page budget reached; gone listings not marked" if budget
-                    else "some result pages or database writes failed; gone listings not marked")
-                repository.finish_run(session, run, "succeeded" if complete else "partial", summary, error=problem)
-        except Exception:
-            logger.exception("could not close distributed crawl run %s; its Redis keys are kept", self.run_id)
-            self.stats.inc_value(STAT + "store_errors")
+        workers = self.worker_summaries()
+
+        def extra() -> dict:
+            return {"workers": workers,
+                    "distributed": {"prefix": self.run.prefix, "closed_by": self.worker_id,
+                                    "lost_workers": sorted(w for w, s in workers.items() if s["finish_reason"] == "lost")}}
+
+        outcome = run_outcome(stats["finish_reason"], stats)
+        if not self.store.close_run(outcome, self.run.live_ids, stats=stats, extra=extra, spool_on_failure=False):
+            logger.error("distributed crawl run %s not closed by worker %s; its Redis keys are kept", self.run_id,
+                         self.worker_id)
             return
-        self.stats.set_value(STAT + "listings_gone", stats.get(STAT + "listings_gone", 0))
+        self.stats.set_value(LISTINGS_GONE, stats.get(LISTINGS_GONE, 0))
         self.stats.set_value(RUN_STATS, stats)
         removed = self.run.clear()
         logger.info("distributed crawl run %s closed by worker %s (%s workers); %d Redis keys deleted", self.run_id,
-                    self.worker_id, len(summary["workers"]), removed)
+                    self.worker_id, len(workers), removed)
 
     def summary(self) -> dict:
         """This worker's part, for the command's output."""
@@ -557,7 +532,6 @@ class DistributedWorker:
 
     def worker_summaries(self) -> dict[str, dict]:
         """Each worker's figures (crawl_summary of its last checkpoint) and how it ended."""
-        from crawler.pipelines import crawl_summary
 
         result = {}
         for worker, record in sorted(self.run.worker_stats().items()):
@@ -568,13 +542,3 @@ class DistributedWorker:
             result[worker] = summary
         return result
 
-
-def _store_pipeline(crawler):
-    from crawler.pipelines import StorePipeline
-
-    engine = getattr(crawler, "engine", None)
-    itemproc = getattr(getattr(engine, "scraper", None), "itemproc", None)
-    for pipeline in getattr(itemproc, "middlewares", ()):
-        if isinstance(pipeline, StorePipeline):
-            return pipeline
-    return None

@@ -72,7 +72,8 @@ def listing_from_fields(
     """
     from crawler.extractors.price import parse_price
 
-    price = parse_price(fields.get("price"), default_currency)
+    # The page's own currency (structured data) reads its "$", "kr" or "24.990" before the site's default does.
+    price = parse_price(fields.get("price"), fields.get("currency") or default_currency)
     currency = fields.get("currency") or price.currency
     return ListingItem(
         marketplace=marketplace,

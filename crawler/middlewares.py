@@ -4,6 +4,8 @@
   URL it refuses (Scrapy only logs that at DEBUG).
 - `BackoffRetryMiddleware`: retries 429 and 5xx answers like Scrapy's, and also slows the whole
   site down: it honours Retry-After and otherwise doubles the delay on each retry.
+- `DeadLinkMiddleware`: in discovery mode, drops queued requests of a link shape whose answers
+  turned out mostly 404/410 (the spider keeps the count).
 - `RevalidatePolicy`: an HTTP cache policy for nightly crawls: keep pages that carry an ETag or
   Last-Modified and revalidate every one of them on each crawl (If-None-Match/If-Modified-Since),
   so an unchanged page costs the site a 304 and no body.
@@ -22,6 +24,8 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
+
+from crawler.stats import STAT
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +83,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
                                 response.status, wait, key)
                     slot_obj.delay = wait
                     if self.crawler.stats:
-                        self.crawler.stats.inc_value("wildwatch/backoffs")
+                        self.crawler.stats.inc_value(STAT + "backoffs")
         elif slot is not None and slot[0] in self.normal_delay and response.status < 400:
             key, slot_obj = slot
             slot_obj.delay = max(self.normal_delay[key], slot_obj.delay / 2)
@@ -141,10 +145,10 @@ class SiteCacheStorage(FilesystemCacheStorage):
         except OSError as exc:
             stats = getattr(getattr(spider, "crawler", None), "stats", None)
             if stats is not None:
-                if not stats.get_value("wildwatch/cache_write_errors"):
+                if not stats.get_value(STAT + "cache_write_errors"):
                     logger.warning("HTTP cache not written under %s (%s): pages are crawled, not kept for "
                                    "revalidation", self.cachedir, exc.strerror or exc)
-                stats.inc_value("wildwatch/cache_write_errors")
+                stats.inc_value(STAT + "cache_write_errors")
 
     def _get_request_path(self, spider, request) -> str:
         parts = urlsplit(request.url)
@@ -163,3 +167,43 @@ class RevalidatingCacheMiddleware(HttpCacheMiddleware):
     def process_exception(self, request, exception, spider=None):
         request.meta.pop("cached_response", None)
         return None
+
+
+class DeadLinkMiddleware:
+    """Drops queued page requests of a link shape the spider has found mostly dead (404/410) since they
+    were queued: in discovery mode a wrong guess about a site's links (e.g. a `<base href>` misread) can
+    fill the queue with thousands of them, and each would spend the page budget."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        from crawler.pageguard import SkippedPage, is_page_request
+
+        spider = spider or getattr(self.crawler, "spider", None)
+        dead = getattr(spider, "dead_links", None)
+        found_on = request.meta.get("found_on")
+        if dead is not None and is_page_request(request) and dead.is_dead(request.url, found_on):
+            raise SkippedPage("dead_link_pattern", f"{request.url}: {dead.describe(request.url, found_on)}")
+        return None
+
+    def process_response(self, request, response, spider=None):
+        """Counts the answer as soon as it arrives, not when the spider gets round to it: the spider's
+        callbacks can lag many downloads behind, and every download before the count is one more
+        request of a dead shape let through."""
+        from crawler.pageguard import is_page_request
+
+        spider = spider or getattr(self.crawler, "spider", None)
+        dead = getattr(spider, "dead_links", None)
+        site = getattr(spider, "site", None)
+        if dead is None or site is None or not site.discover.enabled or not is_page_request(request):
+            return response
+        found_on = request.meta.get("found_on")
+        if dead.record(request.url, response.status, found_on):
+            spider.logger.warning("not following more links like %s: the site has no such pages",
+                                  dead.describe(request.url, found_on))
+        return response

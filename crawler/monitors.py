@@ -22,10 +22,11 @@ from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.contrib.monitors.mixins.stats import StatsMonitorMixin
 from spidermon.core.actions import Action
 
+from crawler.stats import HEALTH_PROBLEMS, MONITORS, RUN_STATS, STAT, crawl_summary
+
 logger = logging.getLogger(__name__)
 # Spidermon 1.27 logs its report through the deprecated Spider.log(); the report itself is wanted.
 warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", category=ScrapyDeprecationWarning)
-STAT = "wildwatch/"
 EXPECTED_FINISH_REASONS = ("finished", "closespider_pagecount")
 
 
@@ -41,7 +42,7 @@ def _limit(monitor: Monitor, name: str, default):
 def _stats(monitor: Monitor) -> dict:
     """The crawl's stats; for a worker of a distributed crawl, the whole crawl's (crawler.distributed)."""
     stats = monitor.data.stats
-    return stats.get(STAT + "distributed/run_stats") or stats
+    return stats.get(RUN_STATS) or stats
 
 
 def _stat(monitor: Monitor, key: str) -> int:
@@ -85,8 +86,6 @@ class ErrorCountMonitor(_Monitor):
 
     @monitors.name("error count")
     def test_error_count(self):
-        from crawler.pipelines import crawl_summary
-
         summary = crawl_summary(_stats(self))
         errors, pages = summary["errors"], max(1, summary["pages"])
         share_limit = _limit(self, "max_error_share", 0.1)
@@ -122,9 +121,9 @@ class RecordResults(Action):
             if not ok:
                 problems.append(f"{name}: {message}")
                 logger.error("crawl health [%s] %s failed: %s", self.data.spider.name, name, message)
-        stats.set_value(STAT + "monitors", outcomes)
+        stats.set_value(MONITORS, outcomes)
         stats.set_value(STAT + "health/ok", not problems)
-        stats.set_value(STAT + "health/problems", problems)
+        stats.set_value(HEALTH_PROBLEMS, problems)
 
 
 def _reason(result) -> str:

@@ -26,8 +26,9 @@ from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, ResponseDataLossError
 from scrapy.http import Response, TextResponse
 
+from crawler.stats import STAT
+
 logger = logging.getLogger(__name__)
-STAT = "wildwatch/"
 
 # Invisible format characters used to pad or disguise text (zero-width space/joiners, word joiner,
 # invisible operators, BOM used as ZWNBSP, soft hyphen, Mongolian vowel separator).

@@ -5,19 +5,19 @@ import logging
 import math
 import re
 import time
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawler.extractors.discovery import is_http_url
 from crawler.items import ListingItem
-from wildwatch.config import Settings
+from crawler.outcome import PAGE_BUDGET, RunOutcome, run_outcome
+from crawler.stats import LISTINGS_GONE, STAT, crawl_summary
 
 logger = logging.getLogger(__name__)
-STAT = "wildwatch/"
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Lone surrogates (from JSON "\ud800" escapes) cannot be encoded as UTF-8: no database or file takes them.
@@ -142,41 +142,142 @@ class DeduplicatePipeline:
         return item
 
 
-@lru_cache(maxsize=4)
 def load_scorer(models_dir: str, threshold: float | None):
-    """One scorer per process and model: loading verifies the artifact, so do it once."""
+    """One scorer per process and model: loading verifies the artifact, so do it once. The active version
+    is part of the key, so a model trained and activated since is loaded, not the one cached before."""
+    from classifier.artifacts import resolve_version_dir
+
+    return _load_version(str(resolve_version_dir(Path(models_dir))), threshold)
+
+
+@lru_cache(maxsize=4)
+def _load_version(version_dir: str, threshold: float | None):
     from classifier.scorer import Scorer
 
-    return Scorer.load(Path(models_dir), threshold=threshold)
+    return Scorer.load(Path(version_dir), threshold=threshold)
 
 
 class ScorePipeline:
-    """Attaches the classifier's score and evidence to each listing; a scoring error is logged, not fatal."""
+    """Attaches the classifier's score and evidence to each listing; a scoring error is logged, not fatal.
 
-    def __init__(self, scorer, stats=None):
+    Listings are scored in batches, one ``score_many`` call per batch (``WILDWATCH_SCORE_BATCH_SIZE``,
+    by default the store's batch size): one call per listing paid the model's per-call cost on every
+    page.  A listing waits in the batch until it is full, ``WILDWATCH_SCORE_WAIT_SECONDS`` after the
+    first one arrived, when Scrapy holds back downloads because too many responses wait (its
+    scraper slot's size limit), or at the spider's close, whichever comes first; then each goes on
+    to the store with its own score.  When a batch fails, its listings are scored one by one, so
+    only the listing that fails goes on unscored (counted and logged with its URL).
+    A batch size of 1 scores each listing as it comes, synchronously.
+    """
+
+    def __init__(self, scorer, stats=None, *, batch_size: int = 1, wait_seconds: float = 1.0, crawler=None):
+        if batch_size < 1:
+            raise ValueError(f"WILDWATCH_SCORE_BATCH_SIZE must be at least 1, got {batch_size}")
+        if not wait_seconds > 0:
+            raise ValueError(f"WILDWATCH_SCORE_WAIT_SECONDS must be above 0, got {wait_seconds}")
         self.scorer = scorer
         self.stats = stats
+        self.batch_size = batch_size
+        self.wait_seconds = wait_seconds
+        self.crawler = crawler
+        self.pending: list[tuple[ListingItem, object]] = []  # (listing, the Deferred its pipeline step waits on)
+        self._timer = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        config = Settings.from_env()
-        models_dir = crawler.settings.get("WILDWATCH_MODELS_DIR") or str(config.models_dir)
-        threshold = crawler.settings.get("WILDWATCH_THRESHOLD")
-        threshold = float(threshold) if threshold not in (None, "") else config.threshold
-        return cls(load_scorer(str(models_dir), threshold), crawler.stats)
+        from crawler.settings import required
 
-    def process_item(self, item: ListingItem) -> ListingItem:
-        try:
-            result = self.scorer.score(item.title, item.description, price=item.price, currency=item.currency)
-        except Exception:  # one hostile listing must not stop the night
-            logger.exception("scoring failed for %s", item.url)
-            if self.stats:
-                self.stats.inc_value(f"{STAT}score_errors")
+        models_dir = required(crawler.settings, "WILDWATCH_MODELS_DIR")
+        threshold = crawler.settings.get("WILDWATCH_THRESHOLD")  # None: the model's own
+        threshold = float(threshold) if threshold not in (None, "") else None
+        batch = crawler.settings.getint("WILDWATCH_SCORE_BATCH_SIZE") or crawler.settings.getint(
+            "WILDWATCH_STORE_BATCH_SIZE", 100)
+        wait = crawler.settings.getfloat("WILDWATCH_SCORE_WAIT_SECONDS")
+        return cls(load_scorer(str(models_dir), threshold), crawler.stats, batch_size=batch, wait_seconds=wait,
+                   crawler=crawler)
+
+    def process_item(self, item: ListingItem):
+        if self.batch_size == 1:
+            self._score([item])
             return item
+        from twisted.internet.defer import Deferred
+
+        waiting: Deferred = Deferred()
+        self.pending.append((item, waiting))
+        if len(self.pending) >= self.batch_size or self._downloads_held_back():
+            self.flush()
+        elif self._timer is None:
+            from twisted.internet import reactor
+
+            self._timer = reactor.callLater(self.wait_seconds, self._time_up)
+        return self._scored(waiting)
+
+    @staticmethod
+    async def _scored(waiting):
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        return await maybe_deferred_to_future(waiting)
+
+    def _downloads_held_back(self) -> bool:
+        """Scrapy stops downloading while the responses in processing exceed its size limit: do not wait then."""
+        engine = getattr(self.crawler, "engine", None)
+        slot = getattr(getattr(engine, "scraper", None), "slot", None)
+        return bool(slot is not None and slot.needs_backout())
+
+    def _time_up(self) -> None:
+        self._timer = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Score every waiting listing now and send each on to the next pipeline."""
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        self._score([item for item, _ in batch])
+        for item, waiting in batch:
+            waiting.callback(item)
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def _score(self, items: list[ListingItem]) -> None:
+        if len(items) > 1:
+            records = [{"title": i.title, "description": i.description, "price": i.price, "currency": i.currency}
+                       for i in items]
+            try:
+                results = self.scorer.score_many(records)
+            except Exception:  # noqa: BLE001 - find the listing that fails, score the others
+                logger.warning("scoring a batch of %d listings failed; scoring them one by one", len(items))
+            else:
+                for item, result in zip(items, results):
+                    self._attach(item, result)
+                return
+        for item in items:
+            try:
+                result = self.scorer.score(item.title, item.description, price=item.price, currency=item.currency)
+            except Exception:  # one hostile listing must not stop the night
+                logger.exception("scoring failed for %s", item.url)
+                if self.stats:
+                    self.stats.inc_value(f"{STAT}score_errors")
+                continue
+            self._attach(item, result)
+
+    def _attach(self, item: ListingItem, result) -> None:
         item.score = result.to_dict()
         if self.stats and result.flagged:
             self.stats.inc_value(f"{STAT}listings_flagged")
-        return item
+
+
+def _running_engine(crawler):
+    """The crawl's engine, or None before the crawl starts (Scrapy raises on `crawler.engine` then)."""
+    try:
+        return crawler.engine
+    except RuntimeError:
+        return None
 
 
 class StorePipeline:
@@ -190,8 +291,10 @@ class StorePipeline:
     (a full disk) stops the crawl with one clear reason.
     """
 
-    def __init__(self, crawler, database_url: str, batch_size: int, spool_dir: Path, flush_seconds: float = 5.0):
+    def __init__(self, crawler, database_url: str, batch_size: int, spool_dir: Path, flush_seconds: float,
+                 replay_wait: float = 0.0):
         self.crawler = crawler
+        self.replay_wait = replay_wait  # seconds of retries for spooled listings before the run is closed
         self.database_url = database_url
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
@@ -209,13 +312,18 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         from crawler.distributed import distributed_worker
 
-        config = Settings.from_env()
-        url = crawler.settings.get("WILDWATCH_DATABASE_URL") or config.database_url
-        batch = crawler.settings.getint("WILDWATCH_STORE_BATCH_SIZE", 100)
-        flush_seconds = crawler.settings.getfloat("WILDWATCH_STORE_FLUSH_SECONDS", 5.0)
-        pipeline = cls(crawler, url, batch, config.data_dir / "spool", flush_seconds)
+        from crawler.settings import required
+
+        settings = crawler.settings
+        pipeline = cls(crawler, required(settings, "WILDWATCH_DATABASE_URL"),
+                       required(settings, "WILDWATCH_STORE_BATCH_SIZE", "getint"),
+                       Path(required(settings, "WILDWATCH_DATA_DIR")) / "spool",
+                       required(settings, "WILDWATCH_STORE_FLUSH_SECONDS", "getfloat"),
+                       replay_wait=required(settings, "WILDWATCH_SPOOL_REPLAY_WAIT", "getfloat"))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         pipeline.distributed = distributed_worker(crawler)
+        if pipeline.distributed is not None:
+            pipeline.distributed.attach_store(pipeline)  # the worker flushes and closes the run through it
         return pipeline
 
     @property
@@ -315,12 +423,12 @@ class StorePipeline:
 
     def _write_in(self, session, batch: list[ListingItem]) -> tuple[dict[str, int], list]:
         """One attempt at storing `batch` and its scores, inside the caller's transaction."""
-        from crawler.spool import write_batch
+        from crawler.spool import write_items
         from store.models import CrawlRun, Marketplace
 
         run = session.get(CrawlRun, self.run_id)
         marketplace = session.get(Marketplace, self.marketplace_id)
-        ids, _scores, errors = write_batch(session, run, marketplace, batch, self._model_metadata)
+        ids, _scores, errors = write_items(session, run, marketplace, batch, self._model_metadata)
         return ids, errors
 
     def _journal(self, batch: list[ListingItem]) -> None:
@@ -340,7 +448,8 @@ class StorePipeline:
         self.pages_journaled = pages
 
     def _model_metadata(self, version: str) -> dict:
-        for pipeline in self.crawler.engine.scraper.itemproc.middlewares if self.crawler.engine else ():
+        engine = _running_engine(self.crawler)
+        for pipeline in engine.scraper.itemproc.middlewares if engine is not None else ():
             scorer = getattr(pipeline, "scorer", None)
             if scorer is not None and getattr(scorer, "version", None) == version:
                 return dict(getattr(scorer, "metadata", {}) or {})
@@ -377,7 +486,7 @@ class StorePipeline:
             self.stats.inc_value(f"{STAT}listings_lost", lost)
         if not self.stats.get_value(f"{STAT}store_fatal"):
             self.stats.set_value(f"{STAT}store_fatal", message)
-            engine = self.crawler.engine
+            engine = _running_engine(self.crawler)
             if engine is not None and engine.running and self.run_id is not None:
                 from scrapy.utils.defer import deferred_from_coro
 
@@ -399,26 +508,26 @@ class StorePipeline:
         self.flush()
 
     def spider_closed(self, spider, reason: str) -> None:
-        """Close the crawl run once Scrapy knows why the crawl ended (after the pipelines closed)."""
-        from store import repository
-        from store.db import describe_error, session_scope
-        from store.models import CrawlRun, Marketplace
+        """Close the crawl run once Scrapy knows why the crawl ended (after the pipelines closed).
 
+        This pipeline owns the run: a distributed worker only supplies the whole crawl's stats and
+        listings when it is the last one out (DistributedWorker.close_store calls `close_run`)."""
         if self.engine is None:
             return
         self.flush()
         self._replay_before_closing()
         self.stats.set_value("finish_reason", reason)
-        if self.distributed is not None:  # the last worker out closes the shared run
-            try:
-                self.distributed.close_store(self, spider, reason)
-            finally:
-                self.engine.dispose()
-                self.engine = None
-            return
-        stats = self.stats.get_stats()
-        complete = reason == "finished" and not stats.get(f"{STAT}index_errors") and not self.spool_pending
-        if reason == "closespider_pagecount":
+        try:
+            if self.distributed is not None:  # the last worker out closes the shared run
+                self.distributed.close_store(spider, reason)
+            else:
+                self._close_own_run(spider, reason)
+        finally:
+            self.engine.dispose()
+            self.engine = None
+
+    def _close_own_run(self, spider, reason: str) -> None:
+        if reason == PAGE_BUDGET:
             logger.warning("%s: page budget of %s pages reached; the crawl is partial and no listing is marked gone",
                            spider.name, self.crawler.settings.get("CLOSESPIDER_PAGECOUNT"))
         journal = getattr(spider, "journal", None)
@@ -428,46 +537,56 @@ class StorePipeline:
                 journal.close() if reason == "shutdown" else journal.finish()
             except OSError as exc:  # a full disk under the state directory
                 logger.warning("resume journal not closed cleanly: %s", exc.strerror or exc)
-        budget = reason == "closespider_pagecount"
-        status = "succeeded" if complete else ("partial" if reason == "finished" or budget else "failed")
-        problem = None if complete else (
-            stats.get(f"{STAT}store_fatal") if reason == "store_failed"
-            else "page budget reached; gone listings not marked" if budget
-            else f"crawl ended: {reason}" if reason != "finished"
-            else f"{self.spool_pending} listings wait in the spool for the database; gone listings not marked"
-            if self.spool_pending
-            else "some result pages or database writes failed; gone listings not marked")
+        outcome = run_outcome(reason, self.stats.get_stats(), resumable=journal is not None)
+        if outcome.stays_open:
+            logger.warning("%s: crawl interrupted; run %s resumes on the next start", spider.name, self.run_id)
+        self.close_run(outcome, spider.live_listing_ids)
+
+    def close_run(self, outcome: RunOutcome, live_ids, *, stats: dict | None = None,
+                  extra: Callable[[], dict] | None = None, spool_on_failure: bool = True) -> bool:
+        """Write `outcome` to the run row: gone-marking over `live_ids()` when the outcome allows it, the
+        crawl summary of `stats` (default: this crawl's) plus `extra()`. True when the run row was written.
+
+        A run closed already is left as it is (never marked gone or overwritten twice). When the database
+        is gone at the very end, the closing record goes to the spool (`spool_on_failure`) and the replay
+        (next nightly, or `wildwatch db replay-spool`) closes the run.
+        """
+        from store import repository
+        from store.db import describe_error, session_scope
+        from store.models import CrawlRun, Marketplace
+
+        stats = dict(self.stats.get_stats()) if stats is None else stats
         try:
             with session_scope(self.engine) as session:
                 run = session.get(CrawlRun, self.run_id)
-                marketplace = session.get(Marketplace, self.marketplace_id)
-                if reason == "shutdown" and journal is not None:
-                    # Interrupted (Ctrl-C, SIGTERM): the run stays open and the next start resumes it.
-                    run.stats = crawl_summary(self.stats.get_stats())
-                    run.error = "interrupted; the next crawl of this site resumes this run"
-                    logger.warning("%s: crawl interrupted; run %s resumes on the next start", spider.name, run.id)
-                    return
-                if complete:
-                    gone = repository.mark_gone(session, run, marketplace, spider.live_listing_ids())
-                    self.stats.set_value(f"{STAT}listings_gone", gone)
-                repository.finish_run(session, run, status, crawl_summary(self.stats.get_stats()), error=problem)
+                if run.status != "running":
+                    logger.error("crawl run %s is %s already; it is left as it is", self.run_id, run.status)
+                    return False
+                if outcome.stays_open:
+                    run.stats = crawl_summary(stats)
+                    run.error = outcome.problem
+                    return True
+                if outcome.mark_gone:
+                    gone = repository.mark_gone(session, run, session.get(Marketplace, self.marketplace_id), live_ids())
+                    stats[LISTINGS_GONE] = gone
+                    self.stats.set_value(LISTINGS_GONE, gone)
+                summary = {**crawl_summary(stats), **(extra() if extra else {})}
+                repository.finish_run(session, run, outcome.status, summary, error=outcome.problem)
+            return True
         except Exception as exc:
-            # The database went away at the very end: the spool keeps the run's closing record too,
-            # and the replay (next nightly, or `wildwatch db replay-spool`) closes the run.
             logger.error("could not close crawl run %s: %s", self.run_id, describe_error(exc))
             self.stats.inc_value(f"{STAT}store_errors")
-            closing = {"status": "partial" if status == "succeeded" else status,
-                       "error": problem or "the database was unavailable when the crawl ended; gone listings not marked",
-                       "stats": crawl_summary(self.stats.get_stats())}
-            if self._spool([], finish=closing):
-                self.stats.set_value(f"{STAT}run_close_spooled", True)
-        finally:
-            self.engine.dispose()
-            self.engine = None
+            if spool_on_failure and not outcome.stays_open:  # an open run needs no closing record
+                closing = outcome.spooled()
+                record = {"status": closing.status, "error": closing.problem,
+                          "stats": crawl_summary(self.stats.get_stats())}
+                if self._spool([], finish=record):
+                    self.stats.set_value(f"{STAT}run_close_spooled", True)
+            return False
 
     def _replay_before_closing(self) -> None:
         """Listings still in the spool get a few more tries, with backoff, before the run is closed."""
-        wait_budget = self.crawler.settings.getfloat("WILDWATCH_SPOOL_REPLAY_WAIT", 15.0)
+        wait_budget = self.replay_wait
         delay, waited = 1.0, 0.0
         while self.spool_pending and not self.stats.get_value(f"{STAT}store_fatal"):
             if self.replay_spool() or waited >= wait_budget:
@@ -477,59 +596,3 @@ class StorePipeline:
             time.sleep(pause)
             waited, delay = waited + pause, delay * 2
 
-
-def crawl_summary(stats: dict) -> dict:
-    """The figures a crawl run keeps and the nightly summary prints."""
-    def get(key: str) -> int:
-        return int(stats.get(STAT + key, 0) or 0)
-
-    dropped = sum(int(v) for k, v in stats.items() if k.startswith(STAT + "dropped/"))
-    started = stats.get("start_time")
-    finished = stats.get("finish_time") or datetime.now(timezone.utc)
-    seconds = (finished - started).total_seconds() if isinstance(started, datetime) else None
-    errors = get("extraction_errors") + get("download_errors") + get("score_errors") + dropped \
-        + get("store_errors")
-    spooled, replayed = get("listings_spooled"), get("listings_replayed")
-    return {
-        "pages": int(stats.get("response_received_count", 0) or 0),
-        "rendered_pages": get("rendered_pages"),
-        "index_pages": get("index_pages"),
-        "listing_pages": get("listing_pages"),
-        "listings": get("listings_extracted") + get("listings_resumed"),
-        "stored": get("listings_stored"),
-        "spooled": spooled,
-        "replayed": replayed,
-        "spool_pending": max(0, spooled - replayed),
-        # The run's closing record could not be written and waits in the spool: the run row says "running".
-        "run_close_pending": bool(stats.get(STAT + "run_close_spooled")),
-        "lost": get("listings_lost"),
-        "store_fatal": stats.get(STAT + "store_fatal") or None,
-        "flagged": get("listings_flagged"),
-        "unavailable": get("listings_unavailable"),
-        "gone": get("listings_gone"),
-        "errors": errors,
-        "extraction_errors": get("extraction_errors"),
-        "download_errors": get("download_errors"),
-        "dropped": dropped,
-        "store_errors": get("store_errors"),
-        "store_retries": get("store_retries"),  # batch transactions run again after a transient failure
-        "resumed": get("listings_resumed"),
-        "not_modified": int(stats.get("httpcache/revalidate", 0) or 0),
-        "render_retries": get("render_retries"),
-        "search_queries": get("search_queries"),
-        "missing_description": get("missing/description"),
-        "retries": int(stats.get("retry/count", 0) or 0),
-        "backoffs": get("backoffs"),
-        "robots_forbidden": int(stats.get("robotstxt/forbidden", 0) or 0),
-        # Pages refused by a safety limit or a hostile-page check, and pages read despite a defect, by reason.
-        "skipped": _by_reason(stats, STAT + "skipped/"),
-        "repaired": _by_reason(stats, STAT + "repaired/"),
-        "finish_reason": stats.get("finish_reason", ""),
-        "seconds": round(seconds, 2) if seconds is not None else None,
-        "monitors": dict(stats.get(STAT + "monitors") or {}),
-    }
-
-
-def _by_reason(stats: dict, prefix: str) -> dict[str, int]:
-    return {key[len(prefix):]: int(value) for key, value in sorted(stats.items())
-            if key.startswith(prefix) and value}

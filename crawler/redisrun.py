@@ -47,7 +47,9 @@ class DistributedCrawlError(RuntimeError):
 
 def redact_redis_url(url: str) -> str:
     """The URL without its password, for logs and messages."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    from store.db import redact
+
+    return redact(url)
 
 
 def connect(url: str) -> redis.Redis:

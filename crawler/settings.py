@@ -5,7 +5,13 @@ from the site config file and is applied per spider. Custom settings share the
 WILDWATCH_ prefix.
 """
 from wildwatch import __version__
-from wildwatch.config import state_dir_from_env as _state_dir_from_env
+from wildwatch.config import Settings as _Settings
+from wildwatch.errors import UserError as _UserError
+
+# The environment is read once, here (wildwatch.config), for `scrapy crawl` and scrapyd jobs; `wildwatch crawl`
+# and `wildwatch nightly` set the same WILDWATCH_* values again from their own configuration
+# (wildwatch.crawl.scrapy_settings). Components read only the Scrapy settings, never the environment.
+_config = _Settings.from_env()
 
 BOT_NAME = "wildwatch"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -73,6 +79,10 @@ PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 # Images, fonts and media are not needed to read a listing.
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.should_abort_request"
+# Learn each JavaScript page template's JSON endpoint once and replay it without a browser (crawler.jsonreplay);
+# a template whose endpoint fails this many pages in a row is dropped (its pages are rendered again).
+WILDWATCH_JSON_REPLAY = True
+WILDWATCH_JSON_REPLAY_MAX_FAILURES = 3
 # PLAYWRIGHT_LAUNCH_OPTIONS is filled in by the spider loader (crawler.browser.launch_options).
 
 ITEM_PIPELINES = {
@@ -81,9 +91,20 @@ ITEM_PIPELINES = {
     "crawler.pipelines.DeduplicatePipeline": 300,
     "crawler.pipelines.ScorePipeline": 400,
     "crawler.pipelines.StorePipeline": 500,
+    # After the store: each listing's pictures are fetched as low-priority requests (crawler.images).
+    "crawler.images.ImagesPipeline": 600,
 }
+# Listing images on unless WILDWATCH_IMAGES=0 (`--no-images` on crawl and nightly); limits per listing.
+WILDWATCH_IMAGES = _config.images
+WILDWATCH_IMAGES_MAX_PER_LISTING = 5
+WILDWATCH_IMAGES_MAX_MB = 5
+WILDWATCH_IMAGES_TYPES = "image/jpeg,image/png,image/gif,image/webp"
 # Listings written to the database per transaction.
 WILDWATCH_STORE_BATCH_SIZE = 100
+# Listings scored per classifier call (crawler.pipelines.ScorePipeline); 0: the store's batch size. A batch
+# is scored at the latest this many seconds after its first listing arrived.
+WILDWATCH_SCORE_BATCH_SIZE = 0
+WILDWATCH_SCORE_WAIT_SECONDS = 1.0
 
 # Crawl health: Spidermon runs crawler.monitors.CrawlHealthSuite when every crawl closes
 # (minimum listings, missing required fields, errors, finish reason; limits per site config).
@@ -95,6 +116,11 @@ SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.CrawlHealthSuite"]
 
 DOWNLOADER_MIDDLEWARES = {
     # robots.txt obeyed, with one INFO line per refused URL.
+    # Discovery mode: requests of a link shape that turned out mostly 404/410 are dropped unsent.
+    "crawler.middlewares.DeadLinkMiddleware": 90,
+    # JavaScript detail pages of a template whose JSON endpoint was learned are read from that endpoint
+    # with plain HTTP instead of a browser (crawler.jsonreplay); the endpoint request passes robots.txt below.
+    "crawler.jsonreplay.JsonReplayMiddleware": 95,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.LoggingRobotsTxtMiddleware": 100,
     # Retries of 429/5xx slow the whole site down (Retry-After, else exponential backoff).
@@ -121,13 +147,46 @@ HTTPCACHE_EXPIRATION_SECS = 0
 HTTPCACHE_GZIP = True
 # Where that state lives (wildwatch.config), so `scrapy crawl` and scrapyd jobs keep it where `wildwatch crawl`
 # does; wildwatch.crawl sets both again for each run from its own configuration.
-WILDWATCH_STATE_DIR = str(_state_dir_from_env())
-HTTPCACHE_DIR = str(_state_dir_from_env() / "httpcache")
+WILDWATCH_STATE_DIR = str(_config.state_dir)
+HTTPCACHE_DIR = str(_config.state_dir / "httpcache")
 
 # A killed crawl resumes from its journal (crawler.resume) when restarted within this many hours.
 WILDWATCH_RESUME_MAX_AGE_HOURS = 24
 # Stored listings are also flushed at least this often, so a killed crawl loses little work.
 WILDWATCH_STORE_FLUSH_SECONDS = 5.0
+# Before the run is closed, listings still in the spool get this many seconds of retries (crawler.pipelines).
+WILDWATCH_SPOOL_REPLAY_WAIT = 15.0
+
+# Where a crawl stores and what it scores with (wildwatch.config.Settings): the database, the model, the site
+# configs, the data directory (spool files, pictures) and a Chromium of one's own (None: Playwright's build).
+WILDWATCH_DATABASE_URL = _config.database_url
+WILDWATCH_MODELS_DIR = str(_config.models_dir)
+WILDWATCH_THRESHOLD = _config.threshold  # None: the model's own threshold
+WILDWATCH_SITES_DIR = str(_config.sites_dir)
+WILDWATCH_DATA_DIR = str(_config.data_dir)
+WILDWATCH_CHROMIUM = _config.chromium_path
+
+# Distributed crawls (crawler.distributed; on only with WILDWATCH_REDIS_URL, which `--workers` sets): how long
+# a silent worker keeps its requests, how often a worker commits and acks, how long an idle one waits.
+WILDWATCH_WORKER_LEASE_SECONDS = _config.worker_lease_seconds
+WILDWATCH_WORKER_CHECKPOINT_SECONDS = _config.worker_checkpoint_seconds
+WILDWATCH_WORKER_MAX_IDLE_SECONDS = _config.worker_max_idle_seconds
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+
+class MissingSetting(_UserError):
+    """A WILDWATCH_* value this module defines is absent: the crawl was not started with the project's settings."""
+
+    def __init__(self, name: str):
+        super().__init__(f"the Scrapy setting {name} is not set: run the crawl with `wildwatch crawl`, or with "
+                         "SCRAPY_SETTINGS_MODULE=crawler.settings (scrapy.cfg does this for `scrapy crawl`)")
+
+
+def required(settings, name: str, get: str = "get"):
+    """`settings.<get>(name)` for a value crawler.settings always defines; MissingSetting when it is absent,
+    so a component never falls back to a default of its own (or to the environment)."""
+    if settings.get(name) in (None, ""):
+        raise MissingSetting(name)
+    return getattr(settings, get)(name)

@@ -15,6 +15,8 @@ import yaml
 from parsel import Selector
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wildwatch.errors import UserError
+
 FIELD_NAMES = (
     "listing_id", "title", "description", "price", "currency", "seller_id", "seller_name",
     "seller_url", "location", "images", "posted_at", "category",
@@ -22,7 +24,7 @@ FIELD_NAMES = (
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-class SiteConfigError(ValueError):
+class SiteConfigError(UserError, ValueError):
     """A site config file is missing, unreadable or invalid."""
 
 

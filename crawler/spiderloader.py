@@ -13,13 +13,14 @@ from scrapy.settings import BaseSettings
 from crawler.browser import BrowserNotFoundError, launch_options
 from crawler.siteconfig import SiteConfig, load_all_sites
 from crawler.spiders.marketplace import MarketplaceSpider
-from wildwatch.config import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def spider_settings(site: SiteConfig) -> dict:
-    """Per-site politeness, limits and browser settings, applied as the spider's custom_settings."""
+def spider_settings(site: SiteConfig, chromium_path: str | None = None) -> dict:
+    """Per-site politeness, limits and browser settings, applied as the spider's custom_settings.
+
+    `chromium_path`: WILDWATCH_CHROMIUM from the crawl's settings (None: Playwright's own Chromium)."""
     politeness = site.politeness
     settings: dict = {
         "DOWNLOAD_DELAY": politeness.download_delay,
@@ -38,31 +39,34 @@ def spider_settings(site: SiteConfig) -> dict:
         settings["CLOSESPIDER_PAGECOUNT"] = politeness.max_pages
     if site.needs_browser_at_all():
         try:
-            settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = launch_options(Settings.from_env().chromium_path)
+            settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = launch_options(chromium_path)
         except BrowserNotFoundError as exc:
             # Raised when the spider starts, so `scrapy list` still works without a browser.
             settings["WILDWATCH_BROWSER_ERROR"] = f"site {site.name!r} needs JavaScript: {exc}"
     return settings
 
 
-def spider_class_for(site: SiteConfig) -> type[MarketplaceSpider]:
-    """A MarketplaceSpider subclass named after the site and bound to its config."""
+def spider_class_for(site: SiteConfig, chromium_path: str | None = None) -> type[MarketplaceSpider]:
+    """A MarketplaceSpider subclass named after the site and bound to its config (and `chromium_path`,
+    WILDWATCH_CHROMIUM, for the sites that need a browser)."""
     class_name = "".join(part.capitalize() for part in site.name.replace("-", "_").split("_")) + "Spider"
     return type(class_name, (MarketplaceSpider,), {
         "name": site.name,
         "site": site,
-        "custom_settings": spider_settings(site),
+        "custom_settings": spider_settings(site, chromium_path),
         "__doc__": f"Marketplace spider for {site.name} ({site.source_path}).",
     })
 
 
 class SiteSpiderLoader:
     def __init__(self, settings: BaseSettings):
-        sites_dir = settings.get("WILDWATCH_SITES_DIR") or Settings.from_env().sites_dir
-        sites, errors = load_all_sites(Path(sites_dir))
+        from crawler.settings import required
+
+        sites, errors = load_all_sites(Path(required(settings, "WILDWATCH_SITES_DIR")))
         for error in errors:
             logger.error("site config left out: %s", error)
-        self._spiders: dict[str, type[Spider]] = {site.name: spider_class_for(site) for site in sites}
+        self._spiders: dict[str, type[Spider]] = {site.name: spider_class_for(site, settings.get("WILDWATCH_CHROMIUM"))
+                                                  for site in sites}
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> "SiteSpiderLoader":

@@ -3,7 +3,7 @@
 When a batch cannot be stored (the database server is unreachable, its disk is full, the file is
 read-only), the store pipeline appends the batch to `<data dir>/spool/run-<run id>.jsonl`, one
 listing a line. Nothing reads a spool but `replay_file`, which writes the listings to the run they
-were crawled in, with the same code as the crawl (`write_batch`). It runs:
+were crawled in, with the same code as the crawl (`write_items`, store.batch.write_batch). It runs:
 
 - in the crawl itself, after the next batch the database accepts and when the spider closes;
 - at the start of `wildwatch nightly`, and by hand with `wildwatch db replay-spool`.
@@ -132,51 +132,23 @@ class ReplayResult:
         return f"spool {self.path.name} ({where}): {self.listings} listings replayed: " + ", ".join(parts)
 
 
-def write_batch(session, run, marketplace, items: list[ListingItem],
+def write_items(session, run, marketplace, items: list[ListingItem],
                 model_metadata: Callable[[str], dict]) -> tuple[dict[str, int], int, list]:
-    """Upsert listings and record their scores in the caller's transaction.
+    """Store crawled listings with store.batch.write_batch: the items as plain rows, their contact handles
+    extracted here (CPU work, before the upsert takes the listings' locks; the store does not import the
+    classifier). Returns what write_batch returns."""
+    from classifier.handles import extract_row_handles
+    from store.batch import write_batch
 
-    Returns (external id -> row id, scores recorded, record errors). A listing that already has a
-    score from `run` is not scored again, so a retried or replayed batch adds no second score.
-    """
-    from sqlalchemy import select
-
-    from store import repository
-    from store.models import Score
-
-    errors: list = []
-    rows = []
-    for item in items:
-        row = asdict(item)
-        row["content_hash"] = item.content_hash()
-        rows.append(row)
-    ids = repository.upsert_listings(session, run, marketplace, rows, errors=errors)
-    row_ids = [ids[item.listing_id] for item in items if item.score and item.listing_id in ids]
-    scored = set(session.scalars(select(Score.listing_id).where(Score.run_id == run.id,
-                                                                Score.listing_id.in_(row_ids)))) if row_ids else set()
-    by_version: dict[str, list[tuple[int, dict]]] = {}
-    for item in items:
-        row_id = ids.get(item.listing_id)
-        if item.score and row_id is not None and row_id not in scored:
-            scored.add(row_id)
-            by_version.setdefault(item.score["model_version"], []).append((row_id, item.score))
-    recorded = 0
-    for version, scores in by_version.items():
-        model_version = repository.ensure_model_version(session, version, model_metadata(version))
-        recorded += repository.record_scores(session, run, model_version, scores, errors=errors)
-    return ids, recorded, errors
+    rows = [{**item.to_dict(), "content_hash": item.content_hash()} for item in items]
+    return write_batch(session, run, marketplace, rows, extract_row_handles(rows), model_metadata)
 
 
 def _not_superseded(session, run, marketplace, items: list[ListingItem]) -> list[ListingItem]:
     """Items no later crawl run has stored since (their listing's last run is not newer than `run`)."""
-    from sqlalchemy import select
+    from store.batch import stored_since
 
-    from store.models import Listing
-
-    external_ids = [item.listing_id for item in items]
-    later = set(session.scalars(select(Listing.external_id).where(
-        Listing.marketplace_id == marketplace.id, Listing.external_id.in_(external_ids),
-        Listing.last_run_id > run.id)))
+    later = stored_since(session, run, marketplace, [item.listing_id for item in items])
     return [item for item in items if item.listing_id not in later]
 
 
@@ -225,7 +197,7 @@ def replay_file(engine, path: Path, *, models_dir: Path | None = None,
                         raise SpoolError(f"the database has no crawl run {result.run_id}")
                     marketplace = session.get(Marketplace, run.marketplace_id)
                     fresh = _not_superseded(session, run, marketplace, batch) if batch else []
-                    ids, scores, errors = write_batch(session, run, marketplace, fresh, metadata)
+                    ids, scores, errors = write_items(session, run, marketplace, fresh, metadata)
                     for error in errors:
                         logger.warning("spool %s: not stored: %s", path.name, error)
                     result.superseded += len(batch) - len(fresh)

@@ -1,9 +1,13 @@
 """One detail page -> one listing's fields. Pure: HTML in, fields out, no network.
 
-Sources are layered, each filling only what the previous left empty:
+Field by field, each from the best source that has it, the others filling the gaps:
 the site's own selectors, then schema.org Product (JSON-LD, microdata), then
-OpenGraph, then heuristics. So a site config with no selectors still works, and
-a page whose layout changed still yields what its structured data carries.
+OpenGraph, then heuristics (which always run: structured data often lacks the price
+or the description the page shows). The source of each field is kept. So a site
+config with no selectors still works, and a page whose layout changed still yields
+what its structured data carries. One exception to the order: when the structured
+price is the page's struck-through list price, the price shown beside the buy
+control wins and the structured one is kept as `list_price`.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from urllib.parse import urljoin
 import html_text
 from parsel import Selector
 
-from crawler.extractors.heuristics import extract_heuristic
+from crawler.extractors.heuristics import clean_title, extract_heuristic
+from crawler.extractors.price import parse_price
 from crawler.extractors.structured import extract_structured
 from crawler.siteconfig import FieldRule, SiteConfig
 
@@ -102,16 +107,41 @@ def extract_listing(html: str, url: str, site: SiteConfig | None = None) -> Extr
     if site:
         fill({name: apply_rule(selector, rule, many=name in LIST_FIELDS) for name, rule in site.fields.items()},
              "selectors")
-    structured, method = extract_structured(html, url)
+    from crawler.extractors.discovery import document_base
+
+    base = document_base(selector, url)
+    structured, method = extract_structured(html, base)
     fill(structured, method)
-    if not fields.get("title"):
-        fill(extract_heuristic(selector), "heuristic")
+    heuristic = extract_heuristic(selector, have=fields)
+    _prefer_shown_price(fields, sources, heuristic)
+    fill(heuristic, "heuristic")
     if not fields.get("title"):
         raise ExtractionError("no title found (selectors, structured data and heuristics all empty)")
+    fields["title"] = clean_title(fields["title"], selector) or fields["title"]
     if not fields.get("listing_id"):
         from_url = listing_id_from_url(url, site)
         fill({"listing_id": from_url or fallback_listing_id(url)}, "url")
     for name in URL_FIELDS & fields.keys():
         value = fields[name]
-        fields[name] = [urljoin(url, v) for v in value] if isinstance(value, list) else urljoin(url, value)
+        fields[name] = [urljoin(base, v) for v in value] if isinstance(value, list) else urljoin(base, value)
     return Extraction(fields=fields, sources=sources)
+
+
+def _prefer_shown_price(fields: dict[str, Any], sources: dict[str, str], heuristic: dict[str, Any]) -> None:
+    """Structured data that gives a higher price the page also shows (its struck-through list price, or an
+    undiscounted price beside the offer) while the buy box sells for less: the buy box's price wins, and the
+    structured one is kept as the list price."""
+    shown, struck = heuristic.get("price"), heuristic.get("list_price")
+    others = heuristic.pop("_shown_prices", None) or []
+    if not (shown and fields.get("price")) or sources.get("price") == "selectors":
+        return
+    currency = fields.get("currency")
+    given = parse_price(str(fields["price"]), currency).amount
+    offer = parse_price(shown, currency).amount
+    if given is None or offer is None or offer >= given:
+        return
+    if (struck and given == parse_price(struck, currency).amount) or \
+            any(parse_price(text, currency).amount == given for text in others):
+        fields["list_price"], sources["list_price"] = fields["price"], sources["price"]
+        fields["price"], sources["price"] = shown, "heuristic"
+        heuristic.pop("list_price", None)

@@ -6,13 +6,19 @@ stable thing on a page, so it is read whenever present (via extruct).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Iterable
-
-import extruct
 
 logger = logging.getLogger(__name__)
 
 _PRODUCT_TYPES = {"product", "individualproduct", "productmodel", "vehicle", "offer"}
+
+
+# What a page needs for extruct to find anything read below: a JSON-LD script type (application/ld+json),
+# microdata (itemscope), or OpenGraph/product properties (og:..., product:...), also with the "+" or ":"
+# written as a character reference.  A page without any is most plain HTML pages; parsing it a second
+# time for extruct found nothing.
+_STRUCTURED_MARKERS = re.compile(r"ld(?:\+|&#|&plus;)|itemscope|(?:og|product)(?::|&#|&colon;)", re.IGNORECASE)
 
 
 def extract_structured(html: str, url: str) -> tuple[dict[str, Any], str]:
@@ -21,6 +27,10 @@ def extract_structured(html: str, url: str) -> tuple[dict[str, Any], str]:
     Returns (fields, method) where method is "jsonld", "microdata", "opengraph" or "".
     Broken markup is ignored, never raised: the other extractors still run.
     """
+    if not _STRUCTURED_MARKERS.search(html):
+        return {}, ""
+    import extruct  # imported on the first page that has structured data: 10 MB a crawl without any does not need
+
     try:
         data = extruct.extract(
             html, base_url=url, syntaxes=["json-ld", "microdata", "opengraph"], uniform=True, errors="ignore"

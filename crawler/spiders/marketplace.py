@@ -21,15 +21,18 @@ from scrapy_playwright.page import PageMethod
 
 from crawler.browser import BrowserNotFoundError
 from crawler.extractors.discovery import (
-    classify_links, content_listing_links, is_http_url, looks_like_js_shell, looks_like_listing_url, lower_scheme,
+    DeadLinkPatterns, classify_links, content_listing_links, is_http_url, is_listing_page, looks_like_js_shell, lower_scheme,
 )
-from crawler.extractors.listing import Extraction, ExtractionError, apply_rule, extract_listing, listing_id_from_url
+from crawler.extractors.listing import (
+    Extraction, ExtractionError, apply_rule, extract_listing, fallback_listing_id, listing_id_from_url,
+)
 from crawler.items import ListingItem, listing_from_fields
+from crawler.jsonreplay import EXTRACTION as JSON_EXTRACTION, JsonReplay
 from crawler.pageguard import SIZE_GUARD_JS, describe_skip, skip_reason, tree_was_cut
 from crawler.resume import CrawlJournal, ResumeState, page_key
 from crawler.siteconfig import FieldRule, SiteConfig
+from crawler.stats import STAT
 
-STAT = "wildwatch/"
 REQUIRED_FIELDS = ("title", "description")
 
 # Waits, inside the browser, until a client-rendered page has settled: its mount point filled,
@@ -79,6 +82,10 @@ class MarketplaceSpider(scrapy.Spider):
         self.journal: CrawlJournal | None = None
         self.resume: ResumeState | None = None
         self.search_terms: list[str] = []
+        # Discovery mode: link shapes that mostly lead to 404/410 are no longer followed.
+        self.dead_links = DeadLinkPatterns()
+        # JavaScript pages read from their learned JSON endpoint (crawler.jsonreplay); set up in from_crawler.
+        self.json_replay: JsonReplay | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -86,6 +93,9 @@ class MarketplaceSpider(scrapy.Spider):
         if problem:
             raise BrowserNotFoundError(problem)
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if crawler.settings.getbool("WILDWATCH_JSON_REPLAY", True) and spider.site.needs_browser_at_all():
+            spider.json_replay = JsonReplay(spider, max_failures=crawler.settings.getint(
+                "WILDWATCH_JSON_REPLAY_MAX_FAILURES", 3), wait_seconds=2 * spider.site.javascript.timeout_ms / 1000)
         state_dir = crawler.settings.get("WILDWATCH_STATE_DIR")
         # A distributed crawl (crawler.distributed) resumes from its shared state in Redis instead.
         if state_dir and not crawler.settings.get("WILDWATCH_REDIS_URL"):
@@ -149,8 +159,10 @@ class MarketplaceSpider(scrapy.Spider):
             if limit:
                 meta["playwright_page_methods"].append(PageMethod("evaluate", SIZE_GUARD_JS, limit))
         priority = {self.parse_listing: 10}.get(callback, 0)
-        if callback == self.parse_page and meta.get("listing_hint"):
-            priority = 10
+        if callback == self.parse_page:
+            # Discovery: listings first, then pages nearer the start, so the page budget goes to what the
+            # start pages link before the links of the links.
+            priority = (10 if meta.get("listing_hint") else 0) - meta.get("hops", 0)
         detail = callback == self.parse_listing or bool(meta.get("listing_hint"))
         meta["wildwatch_page"] = "detail" if detail else "index"  # page guards act on the spider's pages only
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, priority=priority,
@@ -239,6 +251,7 @@ class MarketplaceSpider(scrapy.Spider):
         self._count("listing_pages")
         self._count_rendered(response)
         if not _is_text(response):
+            self._learn_from_render(response, None)
             self._count("skipped/not_html")
             self.logger.warning("skipped %s: not an HTML page (%s)", response.url,
                                 response.headers.get("Content-Type", b"?").decode("latin-1"))
@@ -247,17 +260,86 @@ class MarketplaceSpider(scrapy.Spider):
         try:
             extraction = extract_listing(response.text, response.url, self.site)
         except ExtractionError as exc:
+            self._learn_from_render(response, None)
             self._count("extraction_errors")
             self._count("missing/title")
             self.logger.warning("no listing extracted from %s: %s", response.url, exc)
             return None
+        self._learn_from_render(response, extraction)
         return self._item(response, extraction)
+
+    # ---- JavaScript pages read from their JSON endpoint (crawler.jsonreplay) -------------------
+
+    async def record_json_response(self, response) -> None:
+        """Playwright `response` handler of a page whose template is being learned (named in the request's
+        meta, so requests stay serialisable)."""
+        if self.json_replay is not None:
+            await self.json_replay.on_response(response)
+
+    def _learn_from_render(self, response: Response, extraction: Extraction | None) -> None:
+        if self.json_replay is not None and response.meta.get("jsonapi_record"):
+            self.json_replay.learned_from_render(response, extraction)
+
+    async def parse_json_listing(self, response: Response):
+        """A learned endpoint's answer: the listing built through the learned mapping, or the page rendered."""
+        replay = self.json_replay
+        page_url = response.meta["jsonapi_page"]
+        key = response.meta["jsonapi_key"]
+        if replay is None:
+            return
+        fields, reason = replay.read(response)
+        if reason == "template_unconfirmed" and await replay.wait_confirmed(key):
+            # Answered while one page's render told the template's transforms apart: read it now, not again.
+            fields, reason = replay.read(response)
+        if fields is None:
+            relearning = reason in ("ambiguous", "template_unconfirmed")
+            replay.failed(key, reason, page_url, counts_against=not relearning)
+            # An ambiguous answer puts the template back to "candidate": the page goes through routing again,
+            # where one recorded render tells the transforms apart while the template's other pages wait.
+            yield self._render_instead(response.request, route=relearning)
+            return
+        replay.succeeded(key)
+        self._count("listing_pages")
+        template = replay.templates[key]
+        if template.url_fields and not fields.get("listing_id"):
+            fields["listing_id"] = listing_id_from_url(page_url, self.site) or fallback_listing_id(page_url)
+        extraction = Extraction(fields=fields, sources={name: JSON_EXTRACTION for name in fields})
+        yield self._item(response, extraction, url=page_url)
+
+    def on_json_error(self, failure):
+        """An endpoint that could not be read: robots.txt refusal, HTTP error, network failure. The page is rendered."""
+        request = failure.request
+        replay = self.json_replay
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason, against = ("endpoint_gone", False) if status in (404, 410) else (f"http_{status}", True)
+            detail = f"HTTP {status}"
+        elif failure.check(IgnoreRequest):
+            # Refused on purpose (robots.txt, offsite, a size limit): this endpoint is not fetched again.
+            reason = skip_reason(failure) or ("robots" if "robots" in str(failure.value).lower() else "refused")
+            against, detail = False, str(failure.value)[:200]
+        else:
+            reason, against, detail = "download_error", True, repr(failure.value)[:200]
+        if replay is not None:
+            replay.failed(request.meta["jsonapi_key"], reason, request.meta["jsonapi_page"], counts_against=against,
+                          detail=detail)
+        return self._render_instead(request)
+
+    def _render_instead(self, endpoint_request: scrapy.Request, route: bool = False) -> scrapy.Request:
+        meta = {key: endpoint_request.meta[key] for key in ("listing_id", "listing_hint", "hops", "chain",
+                                                            "search_term", "search_page", "found_on")
+                if key in endpoint_request.meta}
+        callback = getattr(self, endpoint_request.meta.get("jsonapi_callback") or "parse_listing")
+        if not route:
+            meta["jsonapi_render"] = True  # rendered, not routed to the endpoint again
+        return self._request(endpoint_request.meta["jsonapi_page"], callback, render=True, refetch=True, **meta)
 
     # ---- callbacks: discovery mode (no config) ----------------------------------------------
 
     def parse_page(self, response: Response):
         """Any page of a site with no config: maybe a listing, maybe an index; its links are classified."""
         if not _is_text(response):
+            self._learn_from_render(response, None)
             self._count("skipped/not_html")
             return
         self._check_depth(response)
@@ -272,6 +354,7 @@ class MarketplaceSpider(scrapy.Spider):
             return
 
         extraction = self._listing_extraction(response, hinted)
+        self._learn_from_render(response, extraction)
         if extraction is not None:
             self._count("listing_pages")
             yield self._item(response, extraction)
@@ -290,58 +373,54 @@ class MarketplaceSpider(scrapy.Spider):
         hops = response.meta.get("hops", 0)
         chain = response.meta.get("chain", 0)
         links = classify_links(response, response.url, self.site.base_url)
+        here = response.url
         for url in links.listings:
-            if not self._allowed(url) or self._already_stored(url) is not None:
+            if not self._follow(url, here) or self._already_stored(url) is not None:
                 continue
-            yield self._request(url, self.parse_page, listing_hint=True, hops=hops, chain=0)
+            yield self._request(url, self.parse_page, listing_hint=True, hops=hops, chain=0, found_on=here)
         next_meta = self._next_search_meta(response)
         if next_meta is not None and chain < self.site.discover.max_pages_per_chain:
             for url in links.next_pages:
-                if self._allowed(url):
-                    yield self._request(url, self.parse_page, **next_meta)
+                if self._follow(url, here):
+                    yield self._request(url, self.parse_page, found_on=here, **next_meta)
         if hops < self.site.discover.max_depth and extraction is None:
             for url in links.others:
-                if self._allowed(url):
-                    yield self._request(url, self.parse_page, hops=hops + 1, chain=0)
+                if self._follow(url, here):
+                    yield self._request(url, self.parse_page, hops=hops + 1, chain=0, found_on=here)
+
+    def _follow(self, url: str, found_on: str) -> bool:
+        """A discovered link worth a request: allowed, and not of a pattern whose pages mostly do not exist."""
+        if not self._allowed(url):
+            return False
+        if self.dead_links.is_dead(url, found_on):
+            self._count("skipped/dead_link_pattern")
+            return False
+        return True
 
     def _listing_extraction(self, response: Response, hinted: bool) -> Extraction | None:
-        """The page's listing when it is a listing page, else None.
-
-        Product data (JSON-LD, microdata, og:type=product) makes a listing. Otherwise the page must
-        be linked like a listing (or have a listing-shaped URL), carry a title and a description,
-        and not be an index itself (four or more listing links in its own content).
-        """
+        """The page's listing when it is a listing page (`discovery.is_listing_page` decides), else None."""
         try:
             extraction = extract_listing(response.text, response.url, self.site)
         except ExtractionError:
             return None
-        if extraction.method in ("jsonld", "microdata"):
+        if is_listing_page(response, response.url, self.site.base_url, extraction, hinted):
             return extraction
-        og_type = (response.css('meta[property="og:type"]::attr(content)').get() or "").lower()
-        if og_type.startswith("product"):
-            return extraction
-        if not (hinted or looks_like_listing_url(response.url)):
-            return None
-        if not extraction.fields.get("description"):
-            return None
-        if content_listing_links(response, response.url, self.site.base_url) >= 4:
-            return None
-        return extraction
+        return None
 
     def _rerender(self, response: Response) -> scrapy.Request:
-        meta = {key: response.meta[key] for key in ("listing_hint", "hops", "chain", "search_term", "search_page")
-                if key in response.meta}
+        meta = {key: response.meta[key] for key in ("listing_hint", "hops", "chain", "search_term", "search_page",
+                                                     "found_on") if key in response.meta}
         return self._request(response.url, self.parse_page, render=True, refetch=True, **meta)
 
     # ---- items and errors -----------------------------------------------------------------
 
-    def _item(self, response: Response, extraction: Extraction) -> ListingItem:
+    def _item(self, response: Response, extraction: Extraction, url: str | None = None) -> ListingItem:
         fields = extraction.fields
         for name in REQUIRED_FIELDS:
             if not fields.get(name):
                 self._count(f"missing/{name}")
         item = listing_from_fields(
-            fields, marketplace=self.site.name, url=response.url, extraction=extraction.method,
+            fields, marketplace=self.site.name, url=url or response.url, extraction=extraction.method,
             rendered=bool(response.meta.get("playwright")), crawled_at=datetime.now(timezone.utc),
             default_currency=self.site.currency,
         )
@@ -353,8 +432,13 @@ class MarketplaceSpider(scrapy.Spider):
     def on_error(self, failure):
         """Download and HTTP errors are counted and logged; a missing detail page means the listing is gone."""
         request = failure.request
+        if self.json_replay is not None and request.meta.get("jsonapi_record"):
+            self.json_replay.abandon(request)
         is_detail = request.callback == self.parse_listing or request.meta.get("listing_hint")
         reason = skip_reason(failure)
+        if reason == "dead_link_pattern":  # said once, when the pattern died (below); counted per request
+            self._count(f"skipped/{reason}")
+            return
         if reason is not None:
             # A page past a limit or a hostile page: skipped on purpose, counted by reason, not an error.
             self._count(f"skipped/{reason}")
