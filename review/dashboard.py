@@ -10,14 +10,14 @@ from __future__ import annotations
 import html
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from store.models import CrawlRun, Listing, Marketplace, Score
+from store.models import CrawlRun, Decision, Listing, Marketplace, Score
 
 COUNT_COLUMNS = ["flagged", "reviewed", "confirmed"]
 
@@ -28,6 +28,9 @@ class Dashboard:
     per_marketplace: pd.DataFrame  # index: marketplace
     per_species: pd.DataFrame      # index: species group
     generated_at: datetime
+    # index: protection class of the taxon named by the latest flagged score (classifier.taxa)
+    per_protection: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=COUNT_COLUMNS, dtype="int64").rename_axis("protection"))
 
     def totals(self) -> dict[str, int]:
         return {column: int(self.per_marketplace[column].sum()) for column in COUNT_COLUMNS}
@@ -44,11 +47,29 @@ def _first_species(value) -> str:
     return "unknown"
 
 
-def load_dashboard(engine: Engine, since: datetime | None = None) -> Dashboard:
-    """The three count tables; `since` keeps nights (crawl runs) that started at or after it."""
+@dataclass
+class FlaggedHistory:
+    """Every listing ever flagged (as its latest flagged score names it) and the nights it was flagged on.
+
+    The costly part of the dashboard (a read of the whole flagged score history); it changes only when
+    scores are added, so the review app keeps it while the newest score (`newest_ids`) is unchanged.
+    """
+    latest: pd.DataFrame  # listing_id, marketplace, species, protection
+    nights: pd.DataFrame  # night, listing_id (one row per listing flagged that night)
+
+
+def newest_ids(engine: Engine) -> tuple[int | None, int | None]:
+    """The newest score's and decision's ids: both are only ever added, so counts made when these were the
+    newest are still right while they are (two reads of a primary key's end)."""
+    with engine.connect() as connection:
+        return connection.scalar(select(func.max(Score.id))), connection.scalar(select(func.max(Decision.id)))
+
+
+def flagged_history(engine: Engine, since: datetime | None = None) -> FlaggedHistory | None:
+    """The flagged score history (None: nothing flagged); `since` keeps crawl runs started at or after it."""
     flagged = (
         select(Score.listing_id, Score.species, Score.scored_at, Score.id.label("score_id"),
-               CrawlRun.started_at, Marketplace.name.label("marketplace"))
+               CrawlRun.started_at, Marketplace.name.label("marketplace"), Score.protection_rank)
         .join(CrawlRun, CrawlRun.id == Score.run_id)
         .join(Listing, Listing.id == Score.listing_id)
         .join(Marketplace, Marketplace.id == Listing.marketplace_id)
@@ -56,21 +77,37 @@ def load_dashboard(engine: Engine, since: datetime | None = None) -> Dashboard:
     )
     if since is not None:
         flagged = flagged.where(CrawlRun.started_at >= since)
-    current = select(Listing.id.label("listing_id"), Listing.current_decision.label("decision")).where(
-        Listing.current_decision.is_not(None))
     with engine.connect() as connection:
-        scores = pd.DataFrame(connection.execute(flagged).mappings().all(),
-                              columns=["listing_id", "species", "scored_at", "score_id", "started_at", "marketplace"])
-        decisions = pd.DataFrame(connection.execute(current).mappings().all(), columns=["listing_id", "decision"])
+        scores = pd.DataFrame(connection.execute(flagged).all(),
+                              columns=["listing_id", "species", "scored_at", "score_id", "started_at", "marketplace",
+                                       "protection_rank"])
     if scores.empty:
-        empty = pd.DataFrame(columns=COUNT_COLUMNS, dtype="int64")
-        return Dashboard(empty.rename_axis("night"), empty.rename_axis("marketplace"),
-                         empty.rename_axis("species"), datetime.now(timezone.utc))
+        return None
     scores["night"] = pd.to_datetime(scores["started_at"], utc=True).dt.strftime("%Y-%m-%d")
     scores = scores.sort_values("score_id")
     latest = scores.groupby("listing_id", as_index=False).last()  # species as most recently flagged
     latest["species"] = latest["species"].map(_first_species)
-    per_listing = latest[["listing_id", "marketplace", "species"]].merge(decisions, on="listing_id", how="left")
+    latest["protection"] = latest["protection_rank"].map(_protection_label)
+    return FlaggedHistory(latest=latest[["listing_id", "marketplace", "species", "protection"]],
+                          nights=scores[["night", "listing_id"]].drop_duplicates())
+
+
+def load_dashboard(engine: Engine, since: datetime | None = None) -> Dashboard:
+    """The count tables; `since` keeps nights (crawl runs) that started at or after it."""
+    return dashboard_from(engine, flagged_history(engine, since))
+
+
+def dashboard_from(engine: Engine, history: FlaggedHistory | None) -> Dashboard:
+    """The count tables from a flagged history (read earlier, still whole) and the current decisions."""
+    if history is None:
+        empty = pd.DataFrame(columns=COUNT_COLUMNS, dtype="int64")
+        return Dashboard(empty.rename_axis("night"), empty.rename_axis("marketplace"),
+                         empty.rename_axis("species"), datetime.now(timezone.utc))
+    current = select(Listing.id.label("listing_id"), Listing.current_decision.label("decision")).where(
+        Listing.current_decision.is_not(None))
+    with engine.connect() as connection:
+        decisions = pd.DataFrame(connection.execute(current).all(), columns=["listing_id", "decision"])
+    per_listing = history.latest.merge(decisions, on="listing_id", how="left")
     per_listing["reviewed"] = per_listing["decision"].notna()
     per_listing["confirmed"] = per_listing["decision"].eq("confirmed")
 
@@ -79,14 +116,23 @@ def load_dashboard(engine: Engine, since: datetime | None = None) -> Dashboard:
                                          confirmed=("confirmed", "sum"))
         return grouped.astype("int64")[COUNT_COLUMNS]
 
-    nights = scores[["night", "listing_id"]].drop_duplicates().merge(
-        per_listing[["listing_id", "reviewed", "confirmed"]], on="listing_id")
+    nights = history.nights.merge(per_listing[["listing_id", "reviewed", "confirmed"]], on="listing_id")
     return Dashboard(
         per_night=counts(nights, "night").sort_index(),
         per_marketplace=counts(per_listing, "marketplace").sort_values("flagged", ascending=False),
         per_species=counts(per_listing, "species").sort_values("flagged", ascending=False),
         generated_at=datetime.now(timezone.utc),
+        per_protection=counts(per_listing, "protection").sort_index(),
     )
+
+
+def _protection_label(rank) -> str:
+    """"0 China Class I or CITES Appendix I" ... (the digit keeps the strictest first when sorted)."""
+    from classifier.taxa import PROTECTION_RANKS
+
+    if rank is None or pd.isna(rank):
+        return "4 not assessed"
+    return f"{int(rank)} {PROTECTION_RANKS[int(rank)]}"
 
 
 def bar_chart_svg(frame: pd.DataFrame, title: str) -> str:
@@ -132,7 +178,8 @@ def _table_html(frame: pd.DataFrame, label: str) -> str:
 
 
 SECTIONS = (("per_night", "night", "Per night"), ("per_marketplace", "marketplace", "Per marketplace"),
-            ("per_species", "species group", "Per species group"))
+            ("per_species", "species group", "Per species group"),
+            ("per_protection", "protection", "Per protection class"))
 
 
 def dashboard_sections(dashboard: Dashboard) -> list[dict[str, str]]:

@@ -24,12 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from review.capture import CaptureError, capture_page, safe_name, save_capture
+from review.capture import BadURL, CaptureError, capture_page, safe_name, save_capture
+from review.netguard import AddressPolicy
+from review.settings import ReviewSettings
 from store.db import session_scope
 from store.errors import StoreError
 from store.models import Listing, Marketplace
-from store.review import DECISION_LABELS, ListingDetail, audit, listing_detail, record_capture
-from wildwatch.config import Settings
+from store.decisions import DECISION_LABELS, ListingDetail, audit, listing_detail, record_capture
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +104,25 @@ def _score(detail: ListingDetail) -> dict[str, Any]:
     def one(score) -> dict[str, Any]:
         return {"score": score.score, "flagged": score.flagged, "threshold": score.threshold,
                 "species": score.species, "evidence": score.evidence, "scored_at": _iso(score.scored_at),
-                "model_version_id": score.model_version_id, "run_id": score.run_id}
+                "model_version_id": score.model_version_id, "run_id": score.run_id,
+                # The taxon named and its protection with the legal basis in words (classifier.taxa).
+                "taxon": score.taxon, "protection": (score.taxon or {}).get("protection"),
+                "legal_basis": (score.taxon or {}).get("legal_basis")}
 
     return {
         "note": "A score flags a listing as suspicious for review; it is not a finding that the trade is illegal.",
         "latest": {**one(detail.score), "model_version": detail.model_version} if detail.score else None,
         "history": [one(s) for s in detail.scores],
     }
+
+
+def _protection_line(detail: ListingDetail) -> str:
+    """"Protection: China Class I, CITES Appendix I (Manis pentadactyla 穿山甲). Legal basis: ..." for README.txt."""
+    taxon = detail.score.taxon if detail.score else None
+    if not taxon:
+        return "Protection: not assessed (the score named no listed taxon)."
+    names = " ".join(p for p in (taxon.get("scientific_name"), taxon.get("name_zh")) if p)
+    return f"Protection: {taxon.get('protection')} ({names}).\nLegal basis: {taxon.get('legal_basis')}"
 
 
 def _history(detail: ListingDetail) -> dict[str, Any]:
@@ -123,7 +136,7 @@ def _history(detail: ListingDetail) -> dict[str, Any]:
     }
 
 
-def build_package(engine: Engine, spec: str | int, out_dir: Path, settings: Settings, *, actor: str,
+def build_package(engine: Engine, spec: str | int, out_dir: Path, settings: ReviewSettings, *, actor: str,
                   capture: bool = True, require_decision: bool = True) -> EvidencePackage:
     """Write the evidence package for one listing into `out_dir` (new or empty); see the module docstring.
 
@@ -146,12 +159,16 @@ def build_package(engine: Engine, spec: str | int, out_dir: Path, settings: Sett
     package = EvidencePackage(folder=out_dir, listing_id=listing_id)
     if capture:
         try:
-            page = capture_page(url, chromium=settings.chromium_path)
+            page = capture_page(url, policy=AddressPolicy.from_setting(settings.fetch_allow),
+                                chromium=settings.chromium_path)
             saved = save_capture(page, settings.data_dir, listing_id, "evidence")
             with session_scope(engine) as session:
                 record_capture(session, listing_id, url=url, final_url=page.final_url, source="evidence",
                                captured_by=actor, captured_at=page.captured_at, **asdict(saved))
-        except CaptureError as exc:
+            if page.refused:
+                package.capture_errors.append(f"the page tried {len(page.refused)} request(s) to addresses "
+                                              f"captures may not reach, refused: {page.refused[0][1]}")
+        except (CaptureError, BadURL) as exc:
             package.capture_errors.append(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}: {exc}")
             log.warning("evidence capture failed: %s", exc)
     generated_at = datetime.now(timezone.utc)
@@ -222,11 +239,18 @@ def _write_files(package: EvidencePackage, detail: ListingDetail, data_dir: Path
                     f"capture {capture.id}: {stored} no longer matches the SHA-256 recorded at capture time")
     readme = (
         f"Evidence package for listing {detail.listing.external_id} on {detail.marketplace}\n"
-        f"URL: {detail.listing.url}\n\n"
+        f"URL: {detail.listing.url}\n"
+        f"{_protection_line(detail)}\n\n"
         "listing.json    fields as stored\nscore.json      classifier score, evidence and model version\n"
         "history.json    analyst decisions, audit trail, tips\nsnapshots.json  content each time it changed\n"
         "captures/       rendered HTML and full-page screenshots with their capture times (see manifest.json)\n"
         f"{MANIFEST}   SHA-256 and size of every file; {CHECKSUMS} for `sha256sum -c`\n\n"
+        "Opening the captures safely: each captures/*.html is the page as Chromium rendered it, with its\n"
+        "scripts, frames, event handlers and links removed and a Content-Security-Policy (default-src 'none')\n"
+        "that forbids loading anything, so opening it cannot tell the seller that someone looked. Still open\n"
+        "it in a browser with the network off, or read it as text (any editor); never upload it to a site.\n"
+        "Captures stored before wildwatch made them inert (no wildwatch-inert meta tag) can still run scripts:\n"
+        "read those as text only. The .png next to each is what the page looked like, scripts included.\n\n"
         "wildwatch flags listings as suspicious; whether a trade is illegal depends on species, age, permits\n"
         "and jurisdiction, which this package does not establish.\n"
     )

@@ -23,7 +23,7 @@ from classifier.labelled import LabelledRow, is_test_id, read_labelled
 from classifier.scorer import Scorer
 from classifier.train import TrainReport, train
 from store.db import session_scope
-from store.review import reviewed_listings
+from store.decisions import reviewed_listings
 
 LABELS = {"confirmed": 1, "escalated": 1, "false_positive": 0}  # needs_expert: not a label yet
 COLUMNS = ("id", "title", "description", "price", "currency", "label", "group", "category", "lang", "source")

@@ -16,16 +16,19 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from classifier.handles import extract_row_handles
 from crawler.extractors.listing import ExtractionError, extract_listing
 from crawler.items import ListingItem, listing_from_fields
 from crawler.pipelines import NormalisePipeline
 from crawler.siteconfig import SiteConfig, load_all_sites
-from review.capture import BadURL, CaptureError, PageCapture, capture_page, check_url, safe_name, save_capture
+from review.capture import BadURL, CaptureError, check_public_url, PageCapture, capture_page, check_url, safe_name, save_capture
+from review.netguard import AddressPolicy
+from review.settings import ReviewSettings
 from store import repository
 from store.db import session_scope
+from store.handles import record_listing_handles
 from store.models import Marketplace
-from store.review import record_capture, record_tip
-from wildwatch.config import Settings
+from store.decisions import record_capture, record_tip
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,14 @@ def listing_item(capture: PageCapture, marketplace: str, site: SiteConfig | None
     return NormalisePipeline().process_item(item)
 
 
-def submit_tip(engine: Engine, url: str, submitted_by: str, settings: Settings, *, note: str | None = None,
+def check_tip_url(url: str, settings: ReviewSettings) -> str:
+    """The tip URL as Chromium will read it, when it is http(s) and its host is public (or allowed); else BadURL."""
+    url = check_url(url)
+    check_public_url(url, AddressPolicy.from_setting(settings.fetch_allow))
+    return url
+
+
+def submit_tip(engine: Engine, url: str, submitted_by: str, settings: ReviewSettings, *, note: str | None = None,
                scorer=None) -> TipOutcome:
     """Fetch, score, store and queue a tipped URL; the outcome says what happened.
 
@@ -92,14 +102,15 @@ def submit_tip(engine: Engine, url: str, submitted_by: str, settings: Settings, 
     that cannot be fetched or yields no listing is recorded as a failed tip
     (so the lead sees it) and returned with its error.
     """
-    url = check_url(url)
+    url = check_tip_url(url, settings)  # refused before anything is recorded or started
     from classifier.scorer import Scorer
 
     scorer = scorer or Scorer.load(settings.models_dir, threshold=settings.threshold)
     marketplace_name, base_url, site = resolve_marketplace(engine, url, settings.sites_dir)
     try:
         wait_for = site.javascript.wait_for if site and site.needs_browser(url) else None
-        capture = capture_page(url, chromium=settings.chromium_path, wait_for=wait_for)
+        capture = capture_page(url, policy=AddressPolicy.from_setting(settings.fetch_allow),
+                               chromium=settings.chromium_path, wait_for=wait_for)
         item = listing_item(capture, marketplace_name, site)
     except (CaptureError, ExtractionError) as exc:
         error = str(exc) if isinstance(exc, CaptureError) else f"{url}: no listing found on the page ({exc})"
@@ -119,6 +130,7 @@ def submit_tip(engine: Engine, url: str, submitted_by: str, settings: Settings, 
         if item.listing_id not in ids:
             raise CaptureError(f"{url}: the extracted listing was refused by the store ({errors[0] if errors else '?'})")
         listing_id = ids[item.listing_id]
+        record_listing_handles(session, ids, extract_row_handles([row]), run_id=run.id)
         model = repository.ensure_model_version(session, scorer.version, dict(scorer.metadata))
         repository.record_scores(session, run, model, [(listing_id, item.score)])
         repository.finish_run(session, run, "succeeded", {"source": "tip", "pages": 1, "listings": 1,
@@ -131,4 +143,4 @@ def submit_tip(engine: Engine, url: str, submitted_by: str, settings: Settings, 
                       external_id=item.listing_id, title=item.title, score=result.score, flagged=result.flagged)
 
 
-__all__ = ["BadURL", "TipOutcome", "listing_item", "resolve_marketplace", "submit_tip"]
+__all__ = ["BadURL", "TipOutcome", "check_tip_url", "listing_item", "resolve_marketplace", "submit_tip"]

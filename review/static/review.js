@@ -91,5 +91,8 @@
     Array.prototype.forEach.call(document.querySelectorAll(".bar[data-score]"), function (el) {
       el.style.setProperty("--score", el.dataset.score);
     });
+    // The shortcuts listen from here on: a key pressed before this point is lost (the script is deferred),
+    // so scripted clients (the browser tests) wait for this mark before they press keys.
+    document.documentElement.dataset.keys = "ready";
   });
 })();
