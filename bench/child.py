@@ -186,6 +186,42 @@ def run_render(spec: dict) -> dict:
             "cpu_seconds": _cpu() - cpu, "peak_rss_mb": _peak_rss_mb()}
 
 
+def run_spider(spec: dict) -> dict:
+    """The marketplace spider over one site with the project's settings and no item pipelines: what it
+    extracted (every item's fields) and its stats. Used for the JSON-endpoint replay figure and tests."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.siteconfig import load_site_config
+    from crawler.spiderloader import spider_class_for
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    site = load_site_config(Path(spec["site_config"])).with_base_url(spec["base_url"])
+    settings = get_project_settings()
+    state = Path(spec["state_dir"])
+    for key, value in {"ITEM_PIPELINES": {}, "WILDWATCH_STATE_DIR": str(state), "HTTPCACHE_DIR": str(state / "cache"),
+                       "SPIDERMON_ENABLED": False, **_quiet_settings(spec)}.items():
+        settings.set(key, value, priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spider_class_for(site, settings.get("WILDWATCH_CHROMIUM")))
+    items: list[dict] = []
+
+    def collect(item, **_):
+        items.append(item.to_dict())
+
+    crawler.signals.connect(collect, signal=signals.item_scraped)  # held here: signals keep weak references
+    cpu = _cpu()
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats()
+    return {"items": items, "pages": len(items), "seconds": _seconds(stats), "cpu_seconds": _cpu() - cpu,
+            "stats": {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+            "peak_rss_mb": _peak_rss_mb()}
+
+
 def run_nightly(spec: dict) -> dict:
     """A real nightly run (wildwatch.nightly.run_nightly) over the configured sites; memory is the point."""
     from classifier.scorer import Scorer
@@ -263,7 +299,8 @@ def run_http_load(spec: dict) -> dict:
     return {"latencies": latencies, "errors": errors, "seconds": time.perf_counter() - wall}
 
 
-KINDS = {"http_load": run_http_load, "bare": run_bare, "pipeline": run_pipeline, "render": run_render, "nightly": run_nightly}
+KINDS = {"http_load": run_http_load, "bare": run_bare, "pipeline": run_pipeline, "render": run_render, "nightly": run_nightly,
+         "spider": run_spider}
 
 
 def main(argv: list[str]) -> int:

@@ -7,17 +7,37 @@ what one core can do, wall-clock time is what the neighbours let it do.
 """
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.profiling import profile_call
 from bench.results import Figure, StageResult
 
-__all__ = ["run", "keyword_scanner", "cpu_rate"]
+__all__ = ["run", "keyword_scanner", "cpu_rate", "make_listings"]
 
 STAGE = "classifier"
+
+
+def make_listings(n: int, length: int = 200, *, seed: int = 0, source: Path | None = None) -> list[dict]:
+    """``n`` listings whose title + description total ``length`` characters (200 by default, a typical
+    marketplace listing), built from the labelled data's titles and descriptions, cut or repeated."""
+    from classifier.labelled import read_labelled
+    from wildwatch.resources import LABELLED_CSV
+
+    rows, _ = read_labelled(source or LABELLED_CSV)
+    rnd = random.Random(seed)
+    listings = []
+    for i in range(n):
+        row = rnd.choice(rows)
+        body = (row.description or row.title) + " "
+        while len(row.title) + len(body) < length:
+            body += rnd.choice(rows).description or rnd.choice(rows).title
+        listings.append({"id": str(i), "title": row.title, "description": body[: max(0, length - len(row.title))]})
+    return listings
 
 
 def cpu_rate(action: Callable[[], Any], count: int, repeats: int) -> float:
@@ -75,8 +95,11 @@ def run(scorer: Any, listings: list[dict[str, str]], *, repeats: int = 3, batch_
     def analyse() -> None:
         analyses[:] = analyzer.transform(listings)
 
-    def model_only() -> None:
-        scorer._rest.predict_proba(analyses)
+    def model_only() -> None:  # what score_many runs after the analysis: the fast path when the layout has one
+        if scorer._fast is not None:
+            scorer._fast.predict_proba(analyses)
+        else:
+            scorer._rest.predict_proba(analyses)
 
     def one_at_a_time() -> None:
         for item in listings[:single_count]:
@@ -102,14 +125,14 @@ def run(scorer: Any, listings: list[dict[str, str]], *, repeats: int = 3, batch_
     result.figures += [
         Figure(STAGE, "full scoring path, CPU per listing", us(rates["full"]), "µs",
                "jieba segmentation alone", us(rates["jieba"]),
-               goal="≤ 1.5× jieba", goal_ratio=1.5, goal_op="<=",
+               goal="≤ 1.2× jieba", goal_ratio=1.2, goal_op="<=",
                note="normalise, lexicon rules, char n-grams, logistic regression, evidence"),
         Figure(STAGE, "full scoring path, listings/s per core", rates["full"], "listings/s",
                "naive species keyword scan", rates["keywords"],
-               goal="≥ 2,000 listings/s", goal_value=2000, goal_value_op=">="),
-        Figure(STAGE, "score() one listing per call (the crawl's ScorePipeline)", single, "listings/s",
+               goal="≥ 3,000 listings/s", goal_value=3000, goal_value_op=">="),
+        Figure(STAGE, "score() one listing per call", single, "listings/s",
                f"score_many, batch {batch_size}", rates["full"],
-               note="per-call overhead of transform/predict_proba on a batch of one"),
+               note="per-call overhead on a batch of one; the crawl's ScorePipeline scores in batches"),
     ]
     result.details = {
         "listings": n,

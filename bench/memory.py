@@ -25,7 +25,7 @@ __all__ = ["run", "SITES_PER_NIGHT", "write_sites"]
 
 STAGE = "memory"
 SITES_PER_NIGHT = 4
-PEAK_GOAL_MB = 500
+PEAK_GOAL_MB = 300
 FLAT_TOLERANCE = 1.25  # time per listing may vary this much between night sizes and still count as flat
 
 

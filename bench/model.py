@@ -30,15 +30,14 @@ def bench_model(models_dir: Path | None, workdir: Path, *, train_always: bool = 
 
     problem = "training one was asked for"
     if not train_always:
+        if models_dir is None:
+            from wildwatch.config import Settings
+
+            models_dir = Settings.from_env().models_dir
         try:
             scorer = Scorer.load(models_dir)
             scorer.score_many(_PROBE)
-            root = models_dir
-            if root is None:
-                from wildwatch.config import Settings
-
-                root = Settings.from_env().models_dir
-            return BenchModel(Path(root), scorer.version, f"active model {scorer.version}")
+            return BenchModel(Path(models_dir), scorer.version, f"active model {scorer.version}")
         except Exception as exc:  # noqa: BLE001 - any failure means: train a fresh one
             problem = f"active model unusable ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
             log.warning("bench: %s; training a model for this run", problem)

@@ -23,6 +23,12 @@ class ResponseClock:
         self.first: float | None = None
         self.last: float | None = None
         self.count = 0
+        # Pages apart from listing images (crawler.images): images are fetched after the pages, so the
+        # steady page rate says whether fetching them slows the crawl of pages down.
+        self.page_first: float | None = None
+        self.page_last: float | None = None
+        self.pages = 0
+        self.images = 0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -40,15 +46,32 @@ class ResponseClock:
             self.first = now
         self.last = now
         self.count += 1
+        request = kwargs.get("request")
+        if request is not None and "wildwatch_image" in request.meta:
+            self.images += 1
+            return
+        if self.page_first is None:
+            self.page_first = now
+        self.page_last = now
+        self.pages += 1
 
     def spider_closed(self, *args, **kwargs) -> None:
         span = (self.last - self.first) if self.first is not None and self.last is not None else None
-        self.path.write_text(json.dumps({"responses": self.count, "span_seconds": span}), encoding="utf-8")
+        page_span = (self.page_last - self.page_first) if self.page_first is not None else None
+        self.path.write_text(json.dumps({"responses": self.count, "span_seconds": span, "page_responses": self.pages,
+                                         "page_span_seconds": page_span, "image_responses": self.images}),
+                             encoding="utf-8")
 
 
 def steady_rate(clock: dict) -> float | None:
-    """Responses per second between the first and the last response (None for fewer than two)."""
-    span = clock.get("span_seconds")
-    if not span or clock.get("responses", 0) < 2:
+    """Page responses per second between the first and the last page (None for fewer than two).
+
+    Listing images are left out: they are not pages, and a crawl fetches them after its pages.
+    """
+    if "page_responses" in clock:
+        span, count = clock.get("page_span_seconds"), clock.get("page_responses", 0)
+    else:
+        span, count = clock.get("span_seconds"), clock.get("responses", 0)
+    if not span or count < 2:
         return None
-    return (clock["responses"] - 1) / span
+    return (count - 1) / span

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Callable
 
 from bench.results import Report, StageResult
+from wildwatch.config import Settings
 
 __all__ = ["STAGES", "Sizes", "QUICK", "FULL", "run_bench"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("classifier", "crawl", "rendering", "storage", "memory", "review", "workers")
+STAGES = ("classifier", "crawl", "rendering", "storage", "memory", "review", "workers", "extraction")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Sizes:
     workers_listings: int = 300
     workers_counts: tuple[int, ...] = (1, 2, 3)
     workers_delay: float = 0.5  # seconds the shop waits before each answer (a remote site's latency)
+    replay_listings: int = 0  # JavaScript-only listings for the JSON-replay figure (0: render_pages)
 
 
 QUICK = Sizes(
@@ -62,7 +64,7 @@ QUICK = Sizes(
     storage_rows=2000, storage_batches=(100, 500), storage_repeats=1,
     memory_nights=(300, 1200),
     review_listings=3000, review_requests_per_client=4, review_seconds=30,
-    workers_listings=100,
+    workers_listings=100, replay_listings=100,
 )
 FULL = Sizes(
     classifier_listings=8000, classifier_repeats=3,
@@ -71,7 +73,7 @@ FULL = Sizes(
     storage_rows=10000, storage_batches=(100, 1000), storage_repeats=2,
     memory_nights=(1000, 5000, 20000),
     review_listings=100_000, review_requests_per_client=20, review_seconds=150,
-    workers_listings=600,
+    workers_listings=600, replay_listings=400,
 )
 
 
@@ -89,9 +91,13 @@ def _stage(name: str, action: Callable[[], StageResult]) -> StageResult:
 
 def run_bench(*, quick: bool, out_dir: Path, only: list[str] | None = None, models_dir: Path | None = None,
               train: bool = False, sizes: Sizes | None = None, keep: bool = False,
-              progress: Callable[[str], None] = lambda line: None, command: str = "") -> Report:
-    """Run the chosen stages and write the report under ``out_dir``; returns the report."""
-    from bench import classify, crawl, memory, render, review_app, storage, workers
+              progress: Callable[[str], None] = lambda line: None, command: str = "",
+              zyte: Path | None = None) -> Report:
+    """Run the chosen stages and write the report under ``out_dir``; returns the report.
+
+    ``zyte``: the Zyte product-extraction benchmark for the extraction stage (else $WILDWATCH_ZYTE_BENCH);
+    without it that stage is reported as skipped, with where to get it."""
+    from bench import classify, crawl, extraction, memory, render, review_app, storage, workers
     from bench.model import bench_model
 
     chosen = list(only or STAGES)
@@ -104,17 +110,17 @@ def run_bench(*, quick: bool, out_dir: Path, only: list[str] | None = None, mode
     workdir = Path(tempfile.mkdtemp(prefix="wildwatch-bench-"))
     try:
         model = None
-        if {"classifier", "crawl", "memory", "workers"} & set(chosen):
+        if {"classifier", "crawl", "memory", "workers", "extraction"} & set(chosen):
             progress("model: checking the active model")
             model = bench_model(models_dir, workdir, train_always=train)
             progress(f"model: {model.note}")
 
         def classifier_stage() -> StageResult:
-            from classifier.benchmark import make_listings
             from classifier.scorer import Scorer
 
             scorer = Scorer.load(model.models_dir)
-            result = classify.run(scorer, make_listings(sizes.classifier_listings), repeats=sizes.classifier_repeats)
+            result = classify.run(scorer, classify.make_listings(sizes.classifier_listings),
+                                  repeats=sizes.classifier_repeats)
             result.notes.insert(0, model.note)
             return result
 
@@ -125,7 +131,8 @@ def run_bench(*, quick: bool, out_dir: Path, only: list[str] | None = None, mode
                                        variants=list(sizes.crawl_variants) if sizes.crawl_variants else None),
             "rendering": lambda: render.run(workdir / "render", sizes.render_pages,
                                             configs=list(sizes.render_configs) if sizes.render_configs else None,
-                                            chromium=os.environ.get("WILDWATCH_CHROMIUM") or None),
+                                            chromium=Settings.from_env().chromium_path,
+                                            replay_listings=sizes.replay_listings or sizes.render_pages),
             "storage": lambda: storage.run(workdir / "storage", sizes.storage_rows, batch_sizes=sizes.storage_batches,
                                            repeats=sizes.storage_repeats),
             "memory": lambda: memory.run(workdir / "memory", model.models_dir, list(sizes.memory_nights)),
@@ -134,6 +141,7 @@ def run_bench(*, quick: bool, out_dir: Path, only: list[str] | None = None, mode
                                              max_seconds=sizes.review_seconds),
             "workers": lambda: workers.run(workdir / "workers", model.models_dir, sizes.workers_listings,
                                            worker_counts=sizes.workers_counts, delay=sizes.workers_delay),
+            "extraction": lambda: extraction.run_or_skip(zyte, model.models_dir, workdir / "extraction"),
         }
         for name in chosen:
             progress(f"{name}: running")

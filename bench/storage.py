@@ -6,7 +6,9 @@ as in the crawl's StorePipeline.  The baseline writes the same rows with a
 bare executemany INSERT (rows validated beforehand, untimed): the floor of
 putting these rows in this database.  ``repository.upsert_listings`` is then
 timed on new listings, on a re-crawl where nothing changed, and on one where
-10% of listings changed (snapshots written for those).
+10% of listings changed (snapshots written for those). Recording scores and reading the
+flagged listings back (``listings_frame``) are timed too and reported in the details (no
+baseline; formerly ``python -m store.bench``).
 """
 from __future__ import annotations
 
@@ -93,19 +95,53 @@ def _measure(url: str, count: int, batch: int, attempt: int = 0) -> dict[str, fl
                 session.execute(LISTINGS.insert(), chunk)
         rates["insert"] = count / (time.perf_counter() - start)
 
+        row_ids: dict[str, int] = {}
+
         def upsert(items: list[dict]) -> float:
             began = time.perf_counter()
             for chunk in _batches(items, batch):
                 with db.session_scope(engine) as session:
-                    repo.upsert_listings(session, session.get(CrawlRun, ids[3]), session.get(Marketplace, ids[2]),
-                                         chunk)
+                    row_ids.update(repo.upsert_listings(session, session.get(CrawlRun, ids[3]),
+                                                        session.get(Marketplace, ids[2]), chunk))
             return count / (time.perf_counter() - began)
 
         rates["upsert_new"] = upsert(new)
         rates["upsert_unchanged"] = upsert(new)
         rates["upsert_changed"] = upsert(changed)
+        rates.update(_measure_scores_and_reads(engine, ids[3], list(row_ids.values()), batch, f"bench-b{batch}-{attempt}",
+                                               f"upsert-b{batch}-{attempt}"))
     finally:
         engine.dispose()
+    return rates
+
+
+def _measure_scores_and_reads(engine, run_id: int, row_ids: list[int], batch: int, model: str,
+                              marketplace: str) -> dict[str, float]:
+    """Rows per second for recording one score per listing (twice: the score history grows) and for reading
+    the flagged listings back with their latest score (repository.listings_frame, what exports and the
+    dashboard read). Reported in the stage's details: they have no plain-SQL baseline."""
+    from store import db
+    from store import repository as repo
+    from store.models import CrawlRun, ModelVersion
+
+    with db.session_scope(engine) as session:
+        model_id = repo.ensure_model_version(session, model, {}).id
+    scores = [(row_id, {"score": (n % 100) / 100, "flagged": n % 100 >= 50, "species": ["ivory"],
+                        "evidence": [{"kind": "coded", "term": "象牙", "species": "ivory"}]})
+              for n, row_id in enumerate(row_ids)]
+
+    def record() -> float:
+        began = time.perf_counter()
+        for chunk in _batches(scores, batch):
+            with db.session_scope(engine) as session:
+                repo.record_scores(session, session.get(CrawlRun, run_id), session.get(ModelVersion, model_id), chunk)
+        return len(scores) / (time.perf_counter() - began)
+
+    rates = {"record_scores": record(), "record_scores_again": record()}
+    repo.listings_frame(engine, marketplace="")  # warm-up: pandas and the query compile once per process
+    began = time.perf_counter()
+    frame = repo.listings_frame(engine, marketplace=marketplace)
+    rates["listings_frame_flagged"] = max(len(frame), 1) / (time.perf_counter() - began)
     return rates
 
 

@@ -24,7 +24,7 @@ from review.app import create_app  # noqa: E402
 from review.auth import hash_password  # noqa: E402
 from review.server import ReviewServer  # noqa: E402
 from store.db import make_engine, session_scope  # noqa: E402
-from store.review import QueueFilters, add_user, decide, queue_page  # noqa: E402
+from store.decisions import QueueFilters, add_user, decide, queue_page  # noqa: E402
 from wildwatch.config import Settings  # noqa: E402
 
 

@@ -1,27 +1,89 @@
-"""Shared fixtures: a model trained once per test session, and helpers to run the CLI for real."""
+"""Shared fixtures for every test folder: a model trained once per test session, the test database of this
+pass, the measurements summary and the markers by folder. Helpers live in tests/support."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-import db_backend
-from db_backend import database_url_for  # noqa: F401 - tests import it from here with the CLI helpers
+from support import ROOT, db_backend
+from support.browser import require_chromium
+# Test files written before tests/support imported the CLI helpers from here; they still can.
+from support.cli import database_url_for, run_cli, stored_counts, wildwatch_env  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
+
+# Training takes about a minute of CPU; every test process (three per pass, two passes in CI) needs the same
+# model. It is trained once per (training data, lexicon, classifier code, library versions) and kept here,
+# behind a file lock so that concurrent test processes wait for the first instead of training too.
+MODEL_CACHE = Path(os.environ.get("WILDWATCH_TEST_MODEL_CACHE", ROOT / ".test-model-cache"))
+
+
+def _model_cache_key() -> str:
+    """What the session model depends on: the files `train` reads and the code and libraries that build it."""
+    import hashlib
+    import platform
+
+    import sklearn
+
+    digest = hashlib.sha256(f"{platform.python_version()} {sklearn.__version__}".encode())
+    for folder, pattern in ((ROOT / "data" / "labelled", "**/*"), (ROOT / "data" / "lexicon", "**/*"),
+                            (ROOT / "classifier", "**/*.py")):
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _cached_model(key: str) -> Path:
+    """The cached models root for `key`, trained now if no usable copy exists (one process at a time)."""
+    import fcntl
+    import shutil
+    import time
+
+    from classifier.scorer import Scorer
+    from classifier.train import train
+
+    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    cached = MODEL_CACHE / key
+    with open(MODEL_CACHE / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            Scorer.load(cached)
+            return cached
+        except Exception:  # missing, half-written by a killed run, or refused: train again
+            shutil.rmtree(cached, ignore_errors=True)
+        # Models of other keys (other data or code: an older commit, or another checkout sharing this cache
+        # through WILDWATCH_TEST_MODEL_CACHE): the three newest stay, so that checkouts in turn do not retrain
+        # for each other; another key's model still being built is left alone for an hour.
+        def modified(path: Path) -> float:
+            try:
+                return path.stat().st_mtime
+            except OSError:  # removed meanwhile by a run of another checkout
+                return 0.0
+
+        others = sorted((path for path in MODEL_CACHE.iterdir() if path.is_dir() and not path.name.startswith(key)),
+                        key=modified, reverse=True)
+        built = [path for path in others if not path.name.endswith(".building")]
+        stale_builds = [path for path in others if path.name.endswith(".building") and time.time() - modified(path) > 3600]
+        for stale in built[3:] + stale_builds:
+            shutil.rmtree(stale, ignore_errors=True)
+        building = MODEL_CACHE / f"{key}.building"
+        shutil.rmtree(building, ignore_errors=True)
+        report = train(models_dir=building, activate=True)
+        print(f"\n[session model] {report.summary()}")
+        building.rename(cached)
+        return cached
 
 
 @pytest.fixture(scope="session")
 def trained_models_dir(tmp_path_factory) -> Path:
-    """A models root with one active model, trained from data/labelled like `wildwatch train`."""
-    from classifier.train import train
+    """A models root with one active model, trained from data/labelled like `wildwatch train`: a private copy
+    of the cached model, so a test that adds or activates models touches only its own session's root."""
+    import shutil
 
     models_dir = tmp_path_factory.mktemp("models")
-    report = train(models_dir=models_dir, activate=True)
-    print(f"\n[session model] {report.summary()}")
+    shutil.copytree(_cached_model(_model_cache_key()), models_dir, dirs_exist_ok=True)
     return models_dir
 
 
@@ -32,48 +94,7 @@ def trained_scorer(trained_models_dir):
     return Scorer.load(trained_models_dir)
 
 
-def wildwatch_env(data_dir: Path, models_dir: Path, **extra: str) -> dict[str, str]:
-    """Environment for a CLI subprocess that writes only below data_dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WILDWATCH_")}
-    env.update({
-        "WILDWATCH_DATA_DIR": str(data_dir),
-        "WILDWATCH_MODELS_DIR": str(models_dir),
-        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-    })
-    env.update(db_backend.cli_database_env(data_dir))  # PostgreSQL pass: a throwaway database per data dir
-    env.update(extra)
-    return env
-
-
-def run_cli(args: list[str], env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run `wildwatch ARGS` as a user would, in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "wildwatch", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
-
-
 _REPORTED: list[str] = []
-
-
-def stored_counts(db_url: str) -> dict:
-    """What a crawl left in the database, for "stored exactly once" checks across processes."""
-    from sqlalchemy import create_engine, func, select
-
-    from store.models import CrawlRun, Listing, ListingSnapshot, Score
-
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return {
-                "listings": conn.scalar(select(func.count(Listing.id))),
-                "distinct": conn.scalar(select(func.count(func.distinct(Listing.external_id)))),
-                "ids": set(conn.scalars(select(Listing.external_id))),
-                "snapshots": conn.scalar(select(func.count(ListingSnapshot.id))),
-                "scores": conn.scalar(select(func.count(Score.id))),
-                "gone": set(conn.scalars(select(Listing.external_id).where(Listing.gone_at.is_not(None)))),
-                "runs": conn.execute(select(CrawlRun).order_by(CrawlRun.id)).all(),
-            }
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -134,15 +155,30 @@ def pytest_report_header():
 
 # Files that take a minute or more (demo nights in Chromium, fault and outage waits, the load test): started
 # first, so that the processes of `make test` (pytest-xdist, one file per process at a time) end together.
-SLOW_FILES = ("test_nightly_e2e.py", "test_demo_faults.py", "test_cli_bad_input.py", "test_bench.py",
-              "test_store_outage.py", "test_review_load.py", "test_review_browser.py",
-              "test_crawl_resume_and_health.py", "test_distributed_crawl.py", "test_scrapyd_nightly.py")
+SLOW_FILES = ("test_nightly_e2e.py", "test_demo_faults.py", "test_distributed_crawl.py", "test_store_outage.py",
+              "test_review_browser.py", "test_bench.py", "test_review_load.py", "test_crawl_resume_and_health.py",
+              "test_scrapyd_nightly.py", "test_json_replay.py", "test_hostile_pages.py", "test_discovery_crawl.py",
+              "test_images_crawl.py", "test_cli_bad_input.py")
+
+
+# `make test-fast` runs the tests not marked `slow`. Slow are: everything in tests/e2e (marked `e2e`), whatever
+# needs a browser (marked `browser`, or using the `chromium` fixture), a PostgreSQL or Redis server of its own
+# (`postgres`, `redis`), the load test (`load`), and tests marked `slow` by hand: crawls and nightly runs in
+# a CLI process, outage drills.
+SLOW_MARKERS = ("e2e", "browser", "postgres", "redis", "load")
+E2E = Path(__file__).resolve().parent / "e2e"
 
 
 def pytest_collection_modifyitems(items):
     slow_rank = {name: rank for rank, name in enumerate(SLOW_FILES)}
     items.sort(key=lambda item: slow_rank.get(item.path.name, len(SLOW_FILES)))  # stable: order within a file kept
     for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
         if db_backend.DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
     unavailable = db_backend.postgres_pass_unavailable()
@@ -168,3 +204,9 @@ def pytest_runtest_teardown(item, nextitem):
     finally:
         if nextitem is None or nextitem.path != item.path:
             db_backend.DATABASES.close()  # after the module's fixtures let go of its databases
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The Chromium binary the project would use, or a skip naming why there is none."""
+    return require_chromium()

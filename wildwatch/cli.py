@@ -5,6 +5,7 @@ names what is wrong and where, and exit code 2; never a stack trace.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -13,13 +14,15 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wildwatch.config import Settings, redact_url
+from wildwatch.config import Settings, private_files
+from wildwatch.errors import UserError
 
 
 class _OneLineUsageErrors(typer.Typer):
@@ -27,6 +30,7 @@ class _OneLineUsageErrors(typer.Typer):
     mistake: one line on stderr naming the command, the option and the problem; exit code 2."""
 
     def __call__(self, *args, **kwargs):
+        private_files()  # the database (password hashes), captures, logs and exports: owner only
         if "standalone_mode" in kwargs:
             return super().__call__(*args, **kwargs)
         try:
@@ -62,6 +66,9 @@ app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(sites_app, name="sites")
 users_app = typer.Typer(help="Analyst accounts for the review app.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+sellers_app = typer.Typer(help="Seller networks: accounts linked by shared contact handles and images.",
+                          no_args_is_help=True)
+app.add_typer(sellers_app, name="sellers")
 
 # Logs and cron mails are not terminals: give tables room instead of Rich's 80-column default.
 console = Console() if sys.stdout.isatty() else Console(width=140)
@@ -79,20 +86,10 @@ class Scheduler(str, Enum):
     scrapyd = "scrapyd"
 
 
-# Exceptions that mean "your input is wrong" (a file, option, config entry, URL or database URL), as
-# (module, class): matched along the exception's class hierarchy by name, so reporting one imports
-# nothing and a failing command ends at once. tests/test_cli_bad_input.py checks that each exists.
-USER_ERRORS = frozenset({
-    ("crawler.siteconfig", "SiteConfigError"),
-    ("crawler.browser", "BrowserNotFoundError"),
-    ("classifier.lexicon", "LexiconError"),
-    ("classifier.labelled", "LabelledDataError"),
-    ("classifier.artifacts", "ModelNotFoundError"),
-    ("classifier.artifacts", "ModelIncompatibleError"),
-    ("store.errors", "StoreError"),
-    ("wildwatch.demo.catalog", "CatalogError"),
-    ("wildwatch.nightly", "NightlyError"),
-    ("review.capture", "BadURL"),
+# Every "your input is wrong" error (a file, option, config entry, URL or database URL) subclasses
+# wildwatch.errors.UserError; these are the libraries' own, matched by (module, class) along the exception's
+# class hierarchy, so reporting one imports nothing. tests/wildwatch/test_cli_bad_input.py checks that each exists.
+FOREIGN_USER_ERRORS = frozenset({
     ("alembic.util.exc", "CommandError"),  # `db upgrade` to a revision that does not exist
 })
 
@@ -127,7 +124,7 @@ def _database_error_message(exc: BaseException) -> str:
 
 
 def handles_user_errors(func):
-    """One line and exit code 2 for a user's mistake (see USER_ERRORS), never a stack trace."""
+    """One line and exit code 2 for a user's mistake (a UserError), never a stack trace."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
@@ -135,7 +132,7 @@ def handles_user_errors(func):
         except (typer.Exit, typer.TyperException):  # exits and usage errors: the app reports them
             raise
         except Exception as exc:
-            if _is_a(exc, USER_ERRORS):
+            if isinstance(exc, UserError) or _is_a(exc, FOREIGN_USER_ERRORS):
                 fail(str(exc))
             if _is_a(exc, {("sqlalchemy.exc", "OperationalError")}):  # WILDWATCH_DATABASE_URL does not answer
                 fail(_database_error_message(exc))
@@ -146,11 +143,24 @@ def handles_user_errors(func):
 
 
 def _settings() -> Settings:
+    """Settings from the environment, each value checked now: a typo is reported at start-up, not at the
+    first tip or capture (WILDWATCH_FETCH_ALLOW's rules are parsed by the review app's address guard)."""
+    from review.netguard import AddressPolicy
+
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
+        AddressPolicy.from_setting(settings.fetch_allow)
+        return settings
     except ValueError as exc:
         fail(str(exc))
         raise  # unreachable
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print: every password form replaced by *** (see store.db.redact)."""
+    from store.db import redact
+
+    return redact(url)
 
 
 class _OneLineFormatter(logging.Formatter):
@@ -179,11 +189,15 @@ def parse_since(value: str | None) -> datetime | None:
     """An ISO date/time, or a span back from now: 36h, 7d, 2w."""
     if not value:
         return None
-    match = re.fullmatch(r"(\d+)\s*([hdw])", value.strip())
+    match = re.fullmatch(r"([0-9]+)\s*([hdw])", value.strip())
     if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-        return datetime.now(timezone.utc) - delta
+        amount, unit = int(match.group(1)[:12]), match.group(2)
+        try:
+            delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+            return datetime.now(timezone.utc) - delta
+        except OverflowError:
+            raise typer.BadParameter(f"{value!r} reaches back before the year 1; give a shorter span or an ISO date",
+                                     param_hint="--since") from None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -271,6 +285,12 @@ def nightly(
     scrapyd_project: str = typer.Option("wildwatch", help="The scrapyd project name (as in the settings section "
                                                           "of scrapyd.conf)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Scrapy's log on the terminal."),
+    images: bool = typer.Option(True, "--images/--no-images", help="Fetch listing images (default: on unless "
+                                                                 "WILDWATCH_IMAGES=0)."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="After the crawls, read new images with Tesseract and "
+                                                          "re-score their listings."),
+    ocr_budget: float = typer.Option(600.0, min=0.0, help="Seconds the OCR stage may take; unread images wait "
+                                                          "for the next run."),
 ) -> None:
     """The main job: crawl every configured marketplace, score, store, export the night's flagged listings."""
     from wildwatch.nightly import run_nightly
@@ -280,12 +300,16 @@ def nightly(
 
     _configure_logging(verbose)
     config = _settings()
+    if not images:
+        config = dataclasses.replace(config, images=False)
     try:
         export_format = fmt.value if fmt else (resolve_format(output, None) if output else "csv")
     except ValueError as exc:
         fail(str(exc))
     if (scheduler == Scheduler.scrapyd) != bool(scrapyd_urls):
         fail("--scheduler scrapyd needs at least one --scrapyd-url, and --scrapyd-url needs --scheduler scrapyd")
+    if demo:
+        _first_demo_model(config)
     console.print(f"wildwatch nightly: database {redact_url(config.database_url)}")
     live, on_item = _progress_counter()
     try:
@@ -293,7 +317,7 @@ def nightly(
             report = run_nightly(config, demo=demo, demo_night=demo_night, export_format=export_format,
                                  export_path=output, log_level="INFO", on_item=on_item, demo_faults=demo_faults,
                                  demo_fault_seed=demo_fault_seed, scrapyd_urls=scrapyd_urls or None,
-                                 scrapyd_project=scrapyd_project)
+                                 scrapyd_project=scrapyd_project, ocr=ocr, ocr_budget=ocr_budget)
     except ScrapydError as exc:
         fail(str(exc))
     for result in report.replayed:
@@ -306,15 +330,45 @@ def nightly(
         f"pages {totals['pages']} (rendered {totals['rendered_pages']}), listings {totals['listings']}, "
         f"flagged {totals['flagged']}, gone {totals['gone']}, errors {totals['errors']}, time {report.seconds}s"
     )
+    if report.protection_line():
+        console.print(report.protection_line(), highlight=False)
     for error in report.config_errors:
         err_console.print(f"[yellow]site config skipped:[/] {escape(error)}", highlight=False)
+    if report.ocr is not None:
+        console.print(report.ocr.line(), highlight=False, soft_wrap=True)
+    if report.ocr_error:
+        err_console.print(f"[yellow]OCR skipped:[/] {escape(report.ocr_error)}", highlight=False)
     if report.export_path:
         console.print(f"exported {report.exported_rows} flagged listings to {report.export_path}")
     console.print(f"log: {report.log_file}")
+    if report.networks is not None:
+        console.print(report.networks.line(), highlight=False)
+    if report.network_score is not None:
+        console.print(report.network_score.line(), highlight=False)
+    if report.network_error:
+        err_console.print(f"[yellow]seller networks not rebuilt:[/] {escape(report.network_error)}", highlight=False)
     for problem in report.monitor_failures:
         err_console.print(f"[bold red]monitor failed:[/] {escape(problem)}", highlight=False)
     if not report.ok or report.monitor_failures:
         raise typer.Exit(1)
+
+
+def _first_demo_model(config: Settings) -> None:
+    """A demo night in a fresh home (no model in models_dir at all) trains one first, from the labelled data
+    shipped with wildwatch, so `wildwatch nightly --demo` alone runs the demo. A model that exists but cannot
+    be used is left alone: the night refuses it with the reason, as every other command does."""
+    from classifier.artifacts import ACTIVE_FILE, METADATA_FILE
+
+    models_dir = config.models_dir
+    if (models_dir / ACTIVE_FILE).exists() or (models_dir / METADATA_FILE).exists():
+        return
+    from classifier.train import train as train_model
+    from wildwatch.config import LABELLED_CSV
+
+    console.print(f"no model in {models_dir} yet: training one from the labelled data shipped with wildwatch "
+                  f"({LABELLED_CSV}), as `wildwatch train` does", highlight=False)
+    report = train_model(LABELLED_CSV, models_dir)
+    console.print(report.summary(), highlight=False)
 
 
 class Render(str, Enum):
@@ -346,6 +400,8 @@ def crawl(
     redis_prefix: Optional[str] = typer.Option(None, "--redis-prefix",
                                                help="With --workers: Redis key prefix (default: wildwatch:crawl:SITE)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Scrapy's log on the terminal."),
+    images: bool = typer.Option(True, "--images/--no-images", help="Fetch listing images (default: on unless "
+                                                                 "WILDWATCH_IMAGES=0)."),
 ) -> None:
     """Crawl one marketplace, score and store its listings. Demo sites get the demo server started for them."""
     from contextlib import ExitStack
@@ -354,6 +410,8 @@ def crawl(
 
     _configure_logging(verbose)
     config = _settings()
+    if not images:
+        config = dataclasses.replace(config, images=False)
     if (site is None) == (url is None):
         fail("give either a SITE (name or config file) or --url URL, not " + ("both" if site else "neither"))
     if url is not None:
@@ -394,6 +452,14 @@ def crawl(
     _print_reliability(outcomes)
     if outcomes[0].worker:
         _print_worker(outcomes[0])
+    elif outcomes[0].run_id:  # one worker of a shared crawl leaves the rebuild to the nightly run
+        from wildwatch.nightly import rebuild_after_crawl
+
+        built, network_error, _ = rebuild_after_crawl(config)
+        if built is not None:
+            console.print(built.line(), highlight=False)
+        else:
+            err_console.print(f"[yellow]seller networks not rebuilt:[/] {escape(network_error or '')}", highlight=False)
     for problem in outcomes[0].monitors_failed:
         err_console.print(f"[yellow]monitor failed:[/] {site_config.name}: {escape(problem)}", highlight=False)
     if not verbose:
@@ -413,7 +479,10 @@ def _worker_settings(redis_url: str, site_config, base_url: str | None, prefix: 
              f"{site_config.name!r} (serve it once with `wildwatch demo --port 8765`)")
     try:
         settings = worker_settings(redis_url, site_config.name, prefix=prefix,
-                                   concurrency=site_config.politeness.concurrency)
+                                   concurrency=site_config.politeness.concurrency,
+                                   lease_seconds=config.worker_lease_seconds,
+                                   checkpoint_seconds=config.worker_checkpoint_seconds,
+                                   max_idle_seconds=config.worker_max_idle_seconds)
         client = connect(redis_url)
     except DistributedCrawlError as exc:
         fail(str(exc))
@@ -477,31 +546,76 @@ def export(
     since: Optional[str] = typer.Option(None, help="Only listings seen since: ISO date/time, or 24h, 7d, 2w."),
     min_score: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Only listings scoring at least this."),
     marketplace: Optional[str] = typer.Option(None, help="Only this marketplace (site name)."),
-    all_listings: bool = typer.Option(False, "--all", help="Every listing, flagged or not (coverage checks)."),
+    all_listings: bool = typer.Option(False, "--all", help="Every listing, flagged or not (coverage checks); "
+                                                             "with --sellers every network, single accounts too."),
+    sellers: bool = typer.Option(False, "--sellers", help="Export the seller networks (one row per account, "
+                                                          "highest risk first; --min-score is the network's risk)."),
+    reveal_handles: bool = typer.Option(False, "--reveal-handles", help="Contact handles in clear instead of "
+                                        "pseudonyms: needs --as NAME of an active lead and their password."),
+    as_user: Optional[str] = typer.Option(None, "--as", metavar="NAME", help="The lead exporting in clear."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="With --reveal-handles: read the password "
+                                                                        "from stdin instead of a prompt."),
 ) -> None:
-    """Export flagged listings (latest score of each) from the store to CSV, XLSX or Parquet."""
+    """Export flagged listings (latest score of each), or the seller networks, to CSV, XLSX or Parquet.
+
+    Contact handles are pseudonymised (a keyed hash; key in WILDWATCH_PSEUDONYM_KEY or data/pseudonym.key).
+    """
     from store.db import make_engine, require_current_schema
-    from wildwatch.export import export_listings, resolve_format
+    from wildwatch.export import export_listings, export_sellers, resolve_format
 
     config = _settings()
     since_dt = parse_since(since)
     fmt_value = fmt.value if fmt else None
+    if (as_user or password_stdin) and not reveal_handles:
+        fail("--as and --password-stdin are for --reveal-handles")
+    if reveal_handles and not as_user:
+        fail("--reveal-handles needs --as NAME: an active account with the lead role")
     if output is None:
         suffix = fmt_value or "csv"
-        kind = "listings" if all_listings else "flagged"
+        kind = "sellers" if sellers else "listings" if all_listings else "flagged"
         output = config.export_dir / f"{kind}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.{suffix}"
     try:
         resolve_format(output, fmt_value)
     except ValueError as exc:
         fail(str(exc))
+    password = _read_login_password(password_stdin) if reveal_handles else ""
     engine = make_engine(config.database_url)
     try:
         require_current_schema(engine)
-        path, rows = export_listings(engine, output, fmt_value, flagged_only=not all_listings, since=since_dt,
-                                     min_score=min_score, marketplace=marketplace)
+        lead = _check_lead(engine, as_user, password) if reveal_handles else None
+        if sellers:
+            path, rows = export_sellers(engine, output, fmt_value, all_networks=all_listings, min_risk=min_score,
+                                        marketplace=marketplace, since=since_dt, reveal_handles=reveal_handles)
+            what = "seller accounts"
+        else:
+            path, rows = export_listings(engine, output, fmt_value, flagged_only=not all_listings, since=since_dt,
+                                         min_score=min_score, marketplace=marketplace, reveal_handles=reveal_handles)
+            what = "listings" if all_listings else "flagged listings"
+        if lead:
+            from store.db import session_scope
+            from store.decisions import audit
+
+            with session_scope(engine) as session:
+                audit(session, lead, "export_in_clear", after={"file": str(path), "rows": rows, "what": what})
     finally:
         engine.dispose()
-    console.print(f"exported {rows} {'listings' if all_listings else 'flagged listings'} to {path}")
+    handles = "handles in clear" if reveal_handles else "handles pseudonymised"
+    console.print(f"exported {rows} {what} to {path} ({handles})")
+
+
+def _read_login_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    return typer.prompt("Password", hide_input=True)
+
+
+def _check_lead(engine, name: str, password: str) -> str:
+    from store.db import session_scope
+    from wildwatch.pseudonym import check_lead
+
+    with session_scope(engine) as session:
+        return check_lead(session, name, password)
 
 
 @app.command()
@@ -514,13 +628,16 @@ def train(
     seed: int = typer.Option(0, help="Random seed."),
     with_reviews: bool = typer.Option(False, "--with-reviews",
                                       help="Add analysts' decisions as labels; compare with the active model."),
+    independent: bool = typer.Option(True, "--independent/--no-independent",
+                                     help="Evaluate on the independent sets (data/independent/dev, held-out real "
+                                          "reviews) and record the figures in the model card."),
 ) -> None:
     """Train the classifier on the labelled data and save a new model version under models/."""
     from classifier.train import train as train_model
-    from wildwatch.config import LABELLED_DIR
+    from wildwatch.config import LABELLED_CSV
 
     config = _settings()
-    labelled = data or LABELLED_DIR / "listings.csv"
+    labelled = data or LABELLED_CSV
     if not labelled.is_file():
         fail(f"{labelled}: no such file")
     if with_reviews:
@@ -540,6 +657,21 @@ def train(
         return
     report = train_model(labelled, config.models_dir, activate=True if activate is None else activate, seed=seed)
     console.print(report.summary() if hasattr(report, "summary") else str(report))
+    if independent:
+        from classifier.assess import independent_sets, record_independent_evaluations
+        from classifier.scorer import Scorer
+        from wildwatch.config import DATA_DIR
+
+        scorer = Scorer.load(report.version_dir)
+        if not independent_sets(DATA_DIR):
+            console.print(f"no independent sets under {DATA_DIR} (the evaluation-only sets ship with the source "
+                          f"checkout, not the wheel): the model card has the held-out figures only",
+                          highlight=False)
+        for result in record_independent_evaluations(config.models_dir, scorer, DATA_DIR):
+            m = result.metrics
+            console.print(f"  {Path(result.data).name}: n {m['n']}, F1 {m['f1']:.3f}, ROC AUC {m['roc_auc']}, "
+                          f"coded recall {m.get('coded_recall')}, hard-negative FPR {m.get('hard_negative_fpr')}, "
+                          f"false alarms per 10k {m['false_alarms_per_10k']}", highlight=False)
 
 
 @app.command()
@@ -636,16 +768,22 @@ def db_replay_spool() -> None:
 @handles_user_errors
 def lexicon_check(
     directory: Optional[Path] = typer.Option(None, "--dir", help="Lexicon folder (default: data/lexicon)."),
+    taxa_dir: Optional[Path] = typer.Option(None, "--taxa-dir", help="Taxon table folder (default: data/taxa)."),
 ) -> None:
-    """Validate the lexicon (duplicates, conflicts, missing fields) and print its coverage; exit 2 on errors."""
+    """Validate the lexicon and the taxon table, print coverage per group and per protected list; exit 2 on errors."""
     from classifier.lexicon import validate_lexicon
-    from wildwatch.config import LEXICON_DIR
+    from classifier.taxa import validate_taxa
+    from wildwatch.config import LEXICON_DIR, TAXA_DIR
 
     report = validate_lexicon(directory or LEXICON_DIR)
     console.print(report.render(), markup=False, highlight=False)
     for issue in report.errors:
         err_console.print(f"[red]invalid:[/] {escape(str(issue))}", highlight=False, soft_wrap=True)
-    if report.errors:
+    taxa = validate_taxa(taxa_dir or TAXA_DIR, directory or LEXICON_DIR)
+    console.print("\n" + taxa.render(), markup=False, highlight=False)
+    for error in taxa.errors:
+        err_console.print(f"[red]invalid:[/] {escape(error)}", highlight=False, soft_wrap=True)
+    if report.errors or taxa.errors:
         raise typer.Exit(2)
 
 
@@ -662,10 +800,10 @@ def lexicon_report(
     from classifier.labelled import LabelledDataError
     from classifier.lexicon import load_lexicon
     from classifier.rule_stats import family_stats, term_stats, write_term_stats
-    from wildwatch.config import LABELLED_DIR, LEXICON_DIR
+    from wildwatch.config import LABELLED_CSV, LEXICON_DIR
     from wildwatch.report_view import render_lexicon_report
 
-    path = data or LABELLED_DIR / "listings.csv"
+    path = data or LABELLED_CSV
     try:
         rows, problems = read_eval_data(path)
     except LabelledDataError as exc:
@@ -746,6 +884,8 @@ def demo(
         fail(f"cannot serve the demo marketplace on 127.0.0.1:{port}: {exc.strerror or exc}")
     try:
         console.print(f"Demo marketplace (night {night}) at {site.base_url} - Ctrl-C to stop")
+        console.print(f"To tip its pages from the review app: WILDWATCH_FETCH_ALLOW=127.0.0.1:{urlsplit(site.base_url).port} "
+                      "(captures reach only public addresses otherwise)", highlight=False, markup=False)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -803,7 +943,7 @@ def users_add(
     from review.auth import hash_password
     from store.db import session_scope, make_engine, upgrade
     from store.models import ROLES
-    from store.review import add_user, check_user_name
+    from store.decisions import add_user, check_user_name
 
     config = _settings()
     check_user_name(name)
@@ -818,6 +958,47 @@ def users_add(
     finally:
         engine.dispose()
     console.print(f"user {name} added ({role})")
+
+
+def _change_user(name: str, what: str, **change) -> None:
+    """Apply set_user(**change) to account NAME (audited; ends its review-app sessions)."""
+    from store.db import make_engine, require_current_schema, session_scope
+    from store.decisions import get_user, set_user
+
+    config = _settings()
+    engine = make_engine(config.database_url)
+    try:
+        require_current_schema(engine)
+        with session_scope(engine) as session:
+            user = get_user(session, name)
+            if user is None:
+                fail(f"no user named {name!r} (see `wildwatch users list`)")
+            set_user(session, user, actor="cli", **change)
+    finally:
+        engine.dispose()
+    console.print(f"user {name}: {what}; every review-app session of this account has ended", highlight=False,
+                  markup=False)
+
+
+@users_app.command("passwd")
+@handles_user_errors
+def users_passwd(
+    name: str = typer.Argument(..., help="Login name of the account."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from the first line of stdin."),
+) -> None:
+    """Set a new password for an account; every session it had ends at its next request."""
+    from review.auth import hash_password
+    from store.decisions import check_user_name
+
+    check_user_name(name)
+    _change_user(name, "password changed", password_hash=hash_password(_read_password(password_stdin)))
+
+
+@users_app.command("deactivate")
+@handles_user_errors
+def users_deactivate(name: str = typer.Argument(..., help="Login name of the account.")) -> None:
+    """Stop an account from logging in and end every session it has (its decisions and audit entries stay)."""
+    _change_user(name, "deactivated", active=False)
 
 
 @users_app.command("list")
@@ -893,6 +1074,50 @@ def evidence(
         err_console.print(f"[yellow]capture problem:[/] {escape(problem)}", highlight=False)
 
 
+@sellers_app.command("rebuild")
+@handles_user_errors
+def sellers_rebuild(
+    max_accounts: int = typer.Option(8, "--max-accounts-per-key", min=2,
+                                     help="A handle on more accounts than this is common, not a link."),
+) -> None:
+    """Rebuild the seller networks from the stored listings now (crawls and nightly runs do it themselves)."""
+    from store.db import make_engine, require_current_schema
+    from wildwatch.networks import rebuild
+
+    config = _settings()
+    engine = make_engine(config.database_url)
+    try:
+        require_current_schema(engine)
+        built = rebuild(engine, max_accounts_per_key=max_accounts)
+    finally:
+        engine.dispose()
+    console.print(built.line(), highlight=False)
+
+
+@sellers_app.command("evidence")
+@handles_user_errors
+def sellers_evidence(
+    network_id: int = typer.Argument(..., min=1, help="Seller network id (from the Sellers page or the export)."),
+    output: Path = typer.Option(..., "--output", "-o", help="New (or empty) folder to write the package to."),
+    by: str = typer.Option("cli", "--by", help="Who made the package (recorded in it and in the audit log)."),
+    capture: bool = typer.Option(False, "--capture/--no-capture", help="Capture every listing page again now."),
+) -> None:
+    """Evidence package for a confirmed or escalated seller network: the links and every listing's package."""
+    from review.network_evidence import build_network_package
+    from store.db import make_engine, require_current_schema
+
+    config = _settings()
+    engine = make_engine(config.database_url)
+    try:
+        require_current_schema(engine)
+        package = build_network_package(engine, network_id, output, config, actor=by, capture=capture)
+    finally:
+        engine.dispose()
+    console.print(f"evidence package for seller network {network_id}: {len(package.files)} files in {package.folder}")
+    for problem in package.capture_errors:
+        err_console.print(f"[yellow]capture problem:[/] {escape(problem)}", highlight=False)
+
+
 @app.command()
 @handles_user_errors
 def report(
@@ -916,6 +1141,9 @@ def report(
     totals = board.totals()
     console.print(f"report: flagged {totals['flagged']}, reviewed {totals['reviewed']}, "
                   f"confirmed {totals['confirmed']} over {len(board.per_night)} nights -> {output}")
+    for protection, row in board.per_protection.iterrows():
+        console.print(f"  {protection[2:]}: flagged {int(row['flagged'])}, confirmed {int(row['confirmed'])}",
+                      highlight=False)
 
 
 # ---- bench ------------------------------------------------------------------------------------------
@@ -926,11 +1154,14 @@ def bench(
     quick: bool = typer.Option(False, "--quick", help="Small inputs, every stage, under five minutes."),
     only: Optional[list[str]] = typer.Option(None, "--only", metavar="STAGE",
                                              help="Run only this stage (repeatable): classifier, crawl, rendering, "
-                                                  "storage, memory, review, workers."),
+                                                  "storage, memory, review, workers, extraction."),
     out_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help="Where results go (default: data/bench/)."),
     models: Optional[Path] = typer.Option(None, "--models", help="Models root or version to score with (default: active)."),
     train: bool = typer.Option(False, "--train", help="Train a model for the run instead of using the active one."),
     keep: bool = typer.Option(False, "--keep", help="Keep the run's work files (catalogs, databases, logs)."),
+    zyte: Optional[Path] = typer.Option(None, "--zyte", metavar="PATH",
+                                        help="Zyte product-extraction benchmark (checkout or bare git copy) for "
+                                             "the extraction stage (default: $WILDWATCH_ZYTE_BENCH)."),
 ) -> None:
     """Measure every stage against a baseline run side by side; print the table, write JSON and Markdown."""
     from bench.results import HEADERS, rows
@@ -943,7 +1174,9 @@ def bench(
         fail(f"--models {models}: no such folder")
     config = _settings()
     target = out_dir or config.data_dir / "bench"
-    report = run_bench(quick=quick, out_dir=target, only=only, models_dir=models, train=train, keep=keep,
+    if zyte is not None and not zyte.exists():
+        fail(f"--zyte {zyte}: no such folder")
+    report = run_bench(quick=quick, out_dir=target, only=only, models_dir=models, train=train, keep=keep, zyte=zyte,
                        progress=lambda line: err_console.print(f"[dim]bench[/] {line}", highlight=False),
                        command="wildwatch bench" + (" --quick" if quick else "")
                        + "".join(f" --only {stage}" for stage in only or []))
@@ -958,6 +1191,38 @@ def bench(
     console.print(f"results: {target}/latest{'-quick' if quick else ''}.md and .json")
     if any(stage.error for stage in report.stages):
         raise typer.Exit(1)
+
+
+@app.command()
+@handles_user_errors
+def ocr(
+    limit: Optional[int] = typer.Option(None, min=1, help="Read at most this many images."),
+    budget: Optional[float] = typer.Option(None, min=0.0, help="Stop starting new images after this many seconds."),
+    workers: int = typer.Option(2, min=1, max=16, help="Tesseract processes side by side."),
+    precheck: bool = typer.Option(True, "--precheck/--no-precheck", help="Skip images in which a quick check "
+                                                                         "sees no line of text."),
+) -> None:
+    """Read the text in stored listing images not read yet (Tesseract, chi_sim+chi_tra+eng); re-score their listings."""
+    from classifier.scorer import Scorer
+    from store.db import make_engine, upgrade
+    from wildwatch.images.ocr import OcrUnavailable
+    from wildwatch.images.stage import run_ocr
+
+    _configure_logging(False)
+    config = _settings()
+    upgrade(config.database_url)
+    engine = make_engine(config.database_url)
+    try:
+        scorer = Scorer.load(config.models_dir, threshold=config.threshold)
+        report = run_ocr(engine, config.data_dir, scorer, limit=limit, budget_seconds=budget, workers=workers,
+                         precheck=precheck)
+    except OcrUnavailable as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    console.print(report.line(), highlight=False, soft_wrap=True)
+    for problem in report.failed[:20]:
+        err_console.print(f"[yellow]not read:[/] {escape(problem)}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -60,11 +60,13 @@ def scrapy_settings(config: Settings, *, log_file: Path | None = None, log_level
     settings.set("WILDWATCH_DATABASE_URL", config.database_url, priority="cmdline")
     settings.set("WILDWATCH_MODELS_DIR", str(config.models_dir), priority="cmdline")
     settings.set("WILDWATCH_SITES_DIR", str(config.sites_dir), priority="cmdline")
+    settings.set("WILDWATCH_DATA_DIR", str(config.data_dir), priority="cmdline")  # spool files, pictures
+    settings.set("WILDWATCH_CHROMIUM", config.chromium_path, priority="cmdline")
     # Per-site crawl state: the resume journal and the HTTP cache used for conditional requests.
     settings.set("WILDWATCH_STATE_DIR", str(config.state_dir), priority="cmdline")
     settings.set("HTTPCACHE_DIR", str(config.state_dir / "httpcache"), priority="cmdline")
-    if config.threshold is not None:
-        settings.set("WILDWATCH_THRESHOLD", config.threshold, priority="cmdline")
+    settings.set("WILDWATCH_IMAGES", config.images, priority="cmdline")
+    settings.set("WILDWATCH_THRESHOLD", config.threshold, priority="cmdline")
     if nightly_id:
         settings.set("WILDWATCH_NIGHTLY_ID", nightly_id, priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
@@ -98,7 +100,7 @@ def run_crawls(
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.pipelines import crawl_summary
+    from crawler.stats import FINALIZER, HEALTH_PROBLEMS, REQUEUED, RUN_ID, RUN_STATS, WORKER, crawl_summary
     from crawler.spiderloader import spider_class_for
 
     settings = scrapy_settings(config, log_file=log_file, log_level=log_level, nightly_id=nightly_id,
@@ -109,7 +111,7 @@ def run_crawls(
     process = CrawlerProcess(settings)
     crawlers = []
     for site in sites:
-        spider_class = spider_class_for(site)
+        spider_class = spider_class_for(site, config.chromium_path)
         budget = site.politeness.max_pages
         distributed = settings.get("WILDWATCH_REDIS_URL")  # shared state and page budget live in Redis
         resumed = CrawlJournal(config.state_dir, site.name).load() if budget and not distributed else None
@@ -128,19 +130,19 @@ def run_crawls(
     outcomes = []
     for site, crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        run_id = stats.get("wildwatch/run_id")
+        run_id = stats.get(RUN_ID)
         error = None if run_id else "the crawl did not start (see the log)"
-        run_stats = stats.get("wildwatch/distributed/run_stats")
+        run_stats = stats.get(RUN_STATS)
         outcomes.append(CrawlOutcome(
             site=site.name,
             run_id=run_id,
             summary=crawl_summary(stats),
-            health_problems=list(stats.get("wildwatch/health/problems") or []),
+            health_problems=list(stats.get(HEALTH_PROBLEMS) or []),
             error=error,
-            worker={"id": stats.get("wildwatch/distributed/worker"),
-                    "closed_run": bool(stats.get("wildwatch/distributed/finalizer")),
-                    "requeued": int(stats.get("wildwatch/distributed/requeued") or 0)}
-            if stats.get("wildwatch/distributed/worker") else None,
+            worker={"id": stats.get(WORKER),
+                    "closed_run": bool(stats.get(FINALIZER)),
+                    "requeued": int(stats.get(REQUEUED) or 0)}
+            if stats.get(WORKER) else None,
             run_summary=crawl_summary(run_stats) if run_stats else None,
         ))
     return outcomes

@@ -10,8 +10,8 @@ file, and a failed export leaves any previous file in place.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,9 @@ from sqlalchemy.engine import Engine
 from store.queries import listings_frame
 
 FORMATS = ("csv", "xlsx", "parquet")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# ASCII, full-width (＝＋－＠) and small-form (﹦﹢﹣﹫) spellings: spreadsheets fold them to the ASCII sign.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20",
+                    "\ufe66", "\ufe62", "\ufe63", "\ufe6b")
 XLSX_MAX_ROWS = 1_048_576 - 1  # one row for the header
 XLSX_MAX_CELL_CHARS = 32_767
 
@@ -38,19 +40,34 @@ def resolve_format(output: Path, fmt: str | None) -> str:
     return normalised
 
 
-# Spreadsheets skip leading spaces, and control or zero-width characters may be dropped on the way
-# (openpyxl removes control characters), so " =cmd" and "\x01=cmd" are formulas too.
-_LEADING_IGNORABLE_RE = re.compile(r"^[\s\x00-\x1f\x7f\u200b-\u200f\u2060\ufeff]+")
+# Spreadsheets skip leading spaces, and control, format or invisible characters may be dropped on
+# the way (openpyxl removes control characters), so " =cmd", "\x01=cmd", "\u202e=cmd" (a bidi override)
+# and "\u034f=cmd" are formulas too. Invisible but not Cc/Cf: the combining grapheme joiner, Hangul and
+# Khmer fillers, Mongolian variation selectors, braille blank, variation selectors.
+_INVISIBLE = set("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u3164\uffa0\u2800") | {
+    chr(c) for c in range(0xFE00, 0xFE10)}
+
+
+def _ignorable(ch: str) -> bool:
+    return ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def _without_leading_ignorable(value: str) -> str:
+    start = 0
+    while start < len(value) and _ignorable(value[start]):
+        start += 1
+    return value[start:]
 
 
 def neutralise_formula(value: object) -> object:
     """Text a spreadsheet would run as a formula, prefixed with an apostrophe; other values unchanged.
 
-    Looks past leading whitespace, control and zero-width characters (a tab or CR at the very start
-    counts as a formula prefix itself, as OWASP advises).
+    Looks past leading whitespace, control, format (soft hyphen, bidi controls, U+061C, zero-width)
+    and other invisible characters; full-width signs count (a tab or CR at the very start counts as a
+    formula prefix itself, as OWASP advises).
     """
     if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES)
-                                   or _LEADING_IGNORABLE_RE.sub("", value).startswith(FORMULA_PREFIXES)):
+                                   or _without_leading_ignorable(value).startswith(FORMULA_PREFIXES)):
         return "'" + value
     return value
 
@@ -125,7 +142,7 @@ def export_frame(df: pd.DataFrame, output: Path, fmt: str | None = None) -> Path
         _WRITERS[chosen](df, temp)
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
-        temp.chmod(0o644)
+        temp.chmod(0o600)  # exports carry seller names and analyst notes: owner only
         os.replace(temp, output)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -143,11 +160,60 @@ def export_listings(
     min_score: float | None = None,
     marketplace: str | None = None,
     run_ids: list[int] | None = None,
+    pseudonym_key: bytes | None = None,
+    reveal_handles: bool = False,
 ) -> tuple[Path, int]:
-    """Export listings with their latest score (see store.queries.listings_frame); returns (path, rows)."""
+    """Export listings with their latest score (see store.queries.listings_frame); returns (path, rows).
+
+    Contact handles in the text columns are pseudonymised (wildwatch.pseudonym) with `pseudonym_key`,
+    by default the data dir's key; `reveal_handles=True` (a lead's export, checked by the caller) keeps them.
+    """
     output = Path(output)
     resolve_format(output, fmt)  # fail on a bad format before querying
     frame = listings_frame(
         engine, flagged_only=flagged_only, since=since, min_score=min_score, marketplace=marketplace, run_ids=run_ids
     )
+    if not reveal_handles:
+        frame = pseudonymise_frame(frame, pseudonym_key or default_pseudonym_key())
+    return export_frame(frame, output, fmt), len(frame)
+
+
+#: Listing columns that may hold a seller's contact handles.
+HANDLE_COLUMNS = ("title", "description", "seller_name", "location", "price_text")
+
+
+def default_pseudonym_key() -> bytes:
+    from wildwatch.config import Settings
+    from wildwatch.pseudonym import pseudonym_key
+
+    settings = Settings.from_env()
+    return pseudonym_key(settings.data_dir, settings.pseudonym_key)
+
+
+def pseudonymise_frame(frame: pd.DataFrame, key: bytes, columns: tuple[str, ...] = HANDLE_COLUMNS) -> pd.DataFrame:
+    """A copy of `frame` with every contact handle in `columns` replaced by [type:pseudonym]."""
+    from wildwatch.pseudonym import pseudonymise_text
+
+    out = frame.copy()
+    for column in columns:
+        if column in out.columns:
+            out[column] = out[column].map(lambda value: pseudonymise_text(value, key), na_action="ignore")
+    return out
+
+
+def export_sellers(engine: Engine, output: Path, fmt: str | None = None, *, all_networks: bool = False,
+                   min_risk: float | None = None, marketplace: str | None = None, since: datetime | None = None,
+                   pseudonym_key: bytes | None = None, reveal_handles: bool = False) -> tuple[Path, int]:
+    """Export the seller networks, one row per account (see wildwatch.seller_export.sellers_frame); returns (path, rows).
+
+    Handles (link keys, each account's handles, and any in seller names) are pseudonymised unless
+    `reveal_handles` (a lead's export, checked by the caller).
+    """
+    from wildwatch.seller_export import sellers_frame
+
+    output = Path(output)
+    resolve_format(output, fmt)
+    key = None if reveal_handles else (pseudonym_key or default_pseudonym_key())
+    frame = sellers_frame(engine, key, all_networks=all_networks, min_risk=min_risk, marketplace=marketplace,
+                          since=since)
     return export_frame(frame, output, fmt), len(frame)

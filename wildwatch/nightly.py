@@ -8,16 +8,17 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from crawler.siteconfig import SiteConfig, load_all_sites
 from wildwatch.config import Settings
 from wildwatch.crawl import CrawlOutcome, check_browser, run_crawls
+from wildwatch.errors import UserError
 
 logger = logging.getLogger(__name__)
 
 
-class NightlyError(RuntimeError):
+class NightlyError(UserError, RuntimeError):
     """The night cannot start (no model, no usable site, no database)."""
 
 
@@ -33,6 +34,21 @@ class NightlyReport:
     demo_night: int | None = None
     skipped_sites: list[str] = field(default_factory=list)
     replayed: list = field(default_factory=list)  # crawler.spool.ReplayResult of spools left by earlier runs
+    # Tonight's flagged listings by protection (store.decisions.flagged_protection_counts); {} when nothing ran.
+    protection: dict[str, int] = field(default_factory=dict)
+    networks: Any = None        # wildwatch.networks.BuildReport of the rebuild after the crawls
+    network_error: str | None = None
+    network_score: Any = None   # wildwatch.demo.traders.LinkScore, demo nights only
+    ocr: object | None = None  # wildwatch.images.stage.OcrReport; None when OCR did not run
+    ocr_error: str | None = None  # why the OCR stage could not run (the night goes on without it)
+
+    def protection_line(self) -> str:
+        """"Class I flagged 3 (China Class I), 5 with China Class I or CITES Appendix I" for the summary."""
+        if not self.protection:
+            return ""
+        return (f"China Class I listings flagged: {self.protection['china_I']} "
+                f"(China Class I or CITES Appendix I: {self.protection['rank0']}; "
+                f"Class II / Appendix II: {self.protection['rank1']}; no taxon named: {self.protection['unassessed']})")
 
     def totals(self) -> dict[str, int]:
         keys = ("pages", "rendered_pages", "listings", "stored", "flagged", "gone", "errors")
@@ -94,9 +110,11 @@ def run_nightly(
     demo_fault_seed: int = 0,
     scrapyd_urls: list[str] | None = None,
     scrapyd_project: str = "wildwatch",
+    ocr: bool = True,
+    ocr_budget: float | None = 600.0,
 ) -> NightlyReport:
     """With `scrapyd_urls`, each site is one scrapyd job on the least busy of those hosts (wildwatch.scrapyd)."""
-    from classifier.scorer import Scorer
+    from crawler.pipelines import load_scorer
     from crawler.spool import replay_all
     from store.db import make_engine, upgrade
     from store.preflight import check_writable
@@ -109,7 +127,9 @@ def run_nightly(
 
     upgrade(config.database_url)
     check_writable(config.database_url)
-    Scorer.load(config.models_dir, threshold=config.threshold)  # fail now, not in the middle of the crawl
+    # Fail now, not in the middle of the crawl.  The crawls' ScorePipeline and the OCR stage use this same
+    # cached scorer: each load holds the model again (about 40 MB of the night's peak memory).
+    load_scorer(str(config.models_dir), config.threshold)
     # Listings an earlier night could not store (the database was down) go in before tonight's crawl.
     replayed = replay_all(config.database_url, config.data_dir / "spool", config.models_dir)
     sites, config_errors, skipped = select_sites(config, demo)
@@ -141,16 +161,71 @@ def run_nightly(
                                   on_item=on_item, night=night)
 
     run_ids = [o.run_id for o in outcomes if o.run_id]
-    path, rows = None, 0
+    ocr_report, ocr_error = None, None
+    if ocr and config.images and run_ids:
+        # After the crawls, before the export: listings flagged by the text in their pictures are exported too.
+        ocr_report, ocr_error = _ocr_stage(config, ocr_budget)
+    path, rows, protection = None, 0, {}
     if run_ids:
         target = export_path or config.export_dir / f"flagged-{stamp}.{export_format}"
         engine = make_engine(config.database_url)
         try:
             path, rows = export_listings(engine, target, export_format, flagged_only=True, run_ids=run_ids)
+            from store.db import session_scope
+            from store.decisions import flagged_protection_counts
+
+            with session_scope(engine) as session:
+                protection = flagged_protection_counts(session, run_ids)
         finally:
             engine.dispose()
+    networks, network_error, network_score = rebuild_after_crawl(config, demo=demo)
     return NightlyReport(
         nightly_id=nightly_id, outcomes=outcomes, config_errors=config_errors, export_path=path,
         exported_rows=rows, seconds=round(time.monotonic() - started, 1), log_file=log_file,
-        demo_night=night, skipped_sites=skipped, replayed=replayed,
+        demo_night=night, skipped_sites=skipped, replayed=replayed, protection=protection,
+        networks=networks, network_error=network_error, network_score=network_score,
+        ocr=ocr_report, ocr_error=ocr_error,
     )
+
+
+def rebuild_after_crawl(config: Settings, *, demo: bool = False) -> tuple[Any, str | None, Any]:
+    """Rebuild the seller networks from everything stored (wildwatch.networks); on a demo night also score
+    them against the planted traders. A failure is reported, never fatal: the crawl's data is stored already."""
+    from store.db import make_engine
+    from wildwatch.networks import rebuild
+
+    engine = make_engine(config.database_url)
+    try:
+        built = rebuild(engine)
+        score = None
+        if demo:
+            from wildwatch.config import DEMO_CATALOG
+            from wildwatch.demo.traders import traders_path
+            from wildwatch.networks import score_links
+
+            if traders_path(DEMO_CATALOG).is_file():
+                score = score_links(engine, traders_path(DEMO_CATALOG))
+        return built, None, score
+    except Exception as exc:  # noqa: BLE001 - reported in the summary; the networks are rebuilt next time
+        logger.exception("seller network rebuild failed")
+        return None, f"{type(exc).__name__}: {exc}", None
+    finally:
+        engine.dispose()
+
+
+def _ocr_stage(config: Settings, budget: float | None):
+    """Read tonight's new pictures (wildwatch.images.stage); a missing Tesseract is reported, not fatal."""
+    from crawler.pipelines import load_scorer
+    from store.db import make_engine
+    from wildwatch.images.ocr import OcrUnavailable
+    from wildwatch.images.stage import run_ocr
+
+    engine = make_engine(config.database_url)
+    try:
+        scorer = load_scorer(str(config.models_dir), config.threshold)
+        return run_ocr(engine, config.data_dir, scorer, budget_seconds=budget), None
+    except OcrUnavailable as exc:
+        logger.error("OCR skipped: %s", exc)
+        return None, str(exc)
+    finally:
+        engine.dispose()

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from wildwatch.errors import UserError
+
 log = logging.getLogger(__name__)
 
 STYLES = ("jsonld", "html", "js")
@@ -52,7 +54,7 @@ SELLER_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 IMAGE_RE = re.compile(r"^/img/[A-Za-z0-9._-]+\.(png|jpg|jpeg|gif|webp)$")
 
 
-class CatalogError(ValueError):
+class CatalogError(UserError, ValueError):
     """Bad catalog content; `problems` holds one "file:line: field: message" per fault."""
 
     def __init__(self, problems: list[str]):
@@ -238,7 +240,7 @@ def parse_lines(lines: Iterable[str], source: str = "<catalog>") -> tuple[list[D
 
 
 def load_catalog(path: Path, *, skip_invalid: bool = False) -> list[DemoListing]:
-    """Read and validate listings.jsonl, ordered by id.
+    """Read and validate listings.jsonl (plus the planted traders of traders.json beside it), ordered by id.
 
     By default any bad line raises `CatalogError` listing every problem (file,
     line, field), because a demo shop that differs from its file would make the
@@ -256,6 +258,10 @@ def load_catalog(path: Path, *, skip_invalid: bool = False) -> list[DemoListing]
         raise CatalogError(problems)
     for problem in problems:
         log.warning("skipped catalog line: %s", problem)
+    from wildwatch.demo.traders import bazaar_listings, traders_path  # planted seller networks (issue 14)
+
+    if path.name == "listings.jsonl" and traders_path(path).is_file():
+        listings += bazaar_listings(traders_path(path))
     return sorted(listings, key=lambda item: item.id)
 
 

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from wildwatch import config
 from wildwatch.demo.catalog import DemoListing, category_name, load_catalog
+from wildwatch.demo.images import demo_picture, oldstreet_picture_path
 from wildwatch.demo.server import LoopbackShop, _Response, send_response
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,12 @@ def _traditional(text: str) -> str:
     return opencc.OpenCC("s2tw").convert(text)
 
 
-def build_listings(catalog: list[DemoListing], night: int) -> list[ShopListing]:
-    """The shop's listings as they are on `night`, ordered by id."""
-    chosen = [item for item in catalog
-              if int(item.id[3:]) % 6 == 0 and item.first_night == 1 and item.last_night is None]
+def build_listings(catalog: list[DemoListing], night: int, extra: list[ShopListing] = ()) -> list[ShopListing]:
+    """The shop's listings as they are on `night`, ordered by id; `extra`: the planted traders' own posts."""
+    from wildwatch.demo.traders import is_trader_id
+
+    chosen = [item for item in catalog if int(item.id[3:]) % 6 == 0 and item.first_night == 1
+              and item.last_night is None and not is_trader_id(item.id)]
     listings = []
     for index, item in enumerate(chosen):
         shop_id = "OS-" + item.id[3:]
@@ -88,7 +91,7 @@ def build_listings(catalog: list[DemoListing], night: int) -> list[ShopListing]:
             title = change.get("title_prefix", "") + title
         listings.append(ShopListing(shop_id, title, description, price_text, item.category, item.seller_id,
                                     item.seller_name, item.location, item.posted, big5))
-    return listings
+    return listings + list(extra)
 
 
 def _e(text: str) -> str:
@@ -137,6 +140,7 @@ class _Pages:
 <tr><th>{labels[2]}</th><td class="garea">{_e(item.location)}</td></tr>
 <tr><th>{labels[3]}</th><td class="gdate">{item.posted}</td></tr>
 </table>
+<p class="gphoto"><img src="{oldstreet_picture_path(item.id)}" alt=""></p>
 <div id="goods-desc">{description}</div>
 <p class="gid">{labels[4]}：{item.id}</p>
 <p><a href="/member/fav.php?id={item.id}">{labels[5]}</a></p>"""
@@ -152,7 +156,12 @@ class _Router:
         shop = self.shop
         big5 = path.startswith("/tw/")
         if path == "/robots.txt":
-            return _Response(HTTPStatus.OK, "text/plain; charset=utf-8", ROBOTS_TXT), None
+            return _Response(HTTPStatus.OK, "text/plain; charset=utf-8", shop.robots_txt), None
+        from wildwatch.demo import oldstreet_mobile  # the JavaScript section (/m/, /ajax/)
+
+        mobile = oldstreet_mobile.dispatch(shop, path, query)
+        if mobile is not None:
+            return mobile, None
         if path in ("/", "/index.php", "/tw/", "/tw/index.php"):
             return self.home(big5), None
         if path in ("/list.php", "/tw/list.php"):
@@ -165,6 +174,11 @@ class _Router:
                 return self.html("<h1>该商品已下架</h1>" if not big5 else "<h1>該商品已下架</h1>", big5,
                                  HTTPStatus.NOT_FOUND), None
             return self.encode(_Pages.detail(item, big5), big5), shop.last_modified(item)
+        if path.startswith("/pic/"):  # a listing's photo: Demo Bazaar re-posts reuse that listing's photo
+            item = shop.by_id.get(path[len("/pic/"):].split("-1.", 1)[0])
+            if item is None or oldstreet_picture_path(item.id) != path:
+                return self.html("<h1>404 页面不存在</h1>", False, HTTPStatus.NOT_FOUND), None
+            return _Response(HTTPStatus.OK, *reversed(demo_picture("oldstreet", item.id, 1, item.category))), None
         if path.startswith("/member/") or path == "/cart.php":
             return self.html("<h1>请登录</h1>", big5), None
         return self.html("<h1>404 页面不存在</h1>", big5, HTTPStatus.NOT_FOUND), None
@@ -253,11 +267,17 @@ class OldStreetShop(LoopbackShop):
             raise ValueError(f"night must be 1 or more, got {night}")
         self._init_server(host, port)
         self.night = night
-        self.listings = build_listings(load_catalog(Path(catalog_path)), night)
+        from wildwatch.demo.traders import oldstreet_listings, traders_path
+
+        traders = traders_path(catalog_path)
+        extra = oldstreet_listings(traders) if Path(catalog_path).name == "listings.jsonl" and traders.is_file() else []
+        self.listings = build_listings(load_catalog(Path(catalog_path)), night, extra)
         self.by_id = {item.id: item for item in self.listings}
         self.categories = sorted({item.category for item in self.listings if not item.big5})
         self._router = _Router(self)
         self.searches: list[str] = []
+        self.robots_txt = ROBOTS_TXT
+        self.api_transform = None  # set by tests: changes the mobile endpoint's answer (oldstreet_mobile)
 
     def describe(self) -> str:
         return f"Old Street shop (night {self.night}, {len(self.listings)} listings)"

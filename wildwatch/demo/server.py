@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from wildwatch import config
 from wildwatch.demo import hostile, pages
 from wildwatch.demo.catalog import DemoListing, load_catalog
-from wildwatch.demo.images import placeholder_png
+from wildwatch.demo.images import demo_picture
 from wildwatch.demo.shop import ShopView
 
 log = logging.getLogger(__name__)
@@ -151,11 +151,12 @@ class _Router:
         return _html(pages.seller(seller_id, name, self.view.by_seller(seller_id)))
 
     def image(self, query: dict, name: str) -> _Response:
-        match = re.match(r"^(DB-\d{4})-\d+\.(png|jpg|jpeg)$", name)
+        match = re.match(r"^(DB-\d{4})-(\d+)\.(png|jpg|jpeg)$", name)
         listing = self.view.all_by_id.get(match.group(1)) if match else None
         if listing is None or f"/img/{name}" not in listing.images:
             return _html(pages.not_found(), HTTPStatus.NOT_FOUND)
-        return _Response(HTTPStatus.OK, "image/png", placeholder_png(name))
+        body, content_type = demo_picture("demo", listing.id, int(match.group(2)), listing.category)
+        return _Response(HTTPStatus.OK, content_type, body)
 
     def app_js(self, query: dict) -> _Response:
         return _Response(HTTPStatus.OK, "application/javascript; charset=utf-8",
