@@ -51,6 +51,21 @@ class EvidencePackage:
     capture_errors: list[str] = field(default_factory=list)
 
 
+def empty_package_folder(out_dir: Path | str) -> Path:
+    """The folder a package goes into: new or empty, so a package never mixes with other files."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise EvidenceError(f"{out_dir}: exists and is not an empty folder; give a new folder for the package")
+    return out_dir
+
+
+def require_evidence_decision(decision, subject: str, of_what: str) -> None:
+    """Evidence packages go to enforcement partners: only for what an analyst confirmed or escalated."""
+    if decision is None or decision.decision not in EVIDENCE_DECISIONS:
+        status = DECISION_LABELS[decision.decision] if decision else "undecided"
+        raise EvidenceError(f"{subject} is {status}: evidence packages are for confirmed or escalated {of_what}")
+
+
 def resolve_listing(session: Session, spec: str | int) -> int:
     """A listing row id from "42" or "marketplace:external id"."""
     text = str(spec).strip()
@@ -144,17 +159,12 @@ def build_package(engine: Engine, spec: str | int, out_dir: Path, settings: Revi
     capture of its own); when that fails (the listing is gone, the site is
     down) the package is still written and the failure is in the manifest.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise EvidenceError(f"{out_dir}: exists and is not an empty folder; give a new folder for the package")
+    out_dir = empty_package_folder(out_dir)
     with session_scope(engine) as session:
         listing_id = resolve_listing(session, spec)
         detail = listing_detail(session, listing_id)
-        decision = detail.decision
-        if require_decision and (decision is None or decision.decision not in EVIDENCE_DECISIONS):
-            status = DECISION_LABELS[decision.decision] if decision else "undecided"
-            raise EvidenceError(f"listing {listing_id} is {status}: evidence packages are for confirmed "
-                                "or escalated listings")
+        if require_decision:
+            require_evidence_decision(detail.decision, f"listing {listing_id}", "listings")
         url = detail.listing.url
     package = EvidencePackage(folder=out_dir, listing_id=listing_id)
     if capture:

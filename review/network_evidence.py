@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from review.capture import safe_name
-from review.evidence import CHECKSUMS, EVIDENCE_DECISIONS, MANIFEST, EvidenceError, EvidencePackage, _iso, _json, _sha256
+from review.evidence import CHECKSUMS, MANIFEST, EvidenceError, EvidencePackage, _iso, _json, _sha256
+from review.evidence import empty_package_folder, require_evidence_decision
 from review.evidence import build_package
 from review.settings import ReviewSettings
 from store.db import session_scope
-from store.decisions import DECISION_LABELS, audit
+from store.decisions import audit
 from store.sellers import network_detail
 
 
@@ -53,18 +54,13 @@ def _network_json(detail: Any) -> dict[str, Any]:
 def build_network_package(engine: Engine, network_id: int, out_dir: Path, settings: ReviewSettings, *, actor: str,
                           capture: bool = False, require_decision: bool = True) -> EvidencePackage:
     """Write the package for seller network `network_id` into `out_dir` (new or empty)."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise EvidenceError(f"{out_dir}: exists and is not an empty folder; give a new folder for the package")
+    out_dir = empty_package_folder(out_dir)
     with session_scope(engine) as session:
         detail = network_detail(session, network_id)
         if detail is None:
             raise EvidenceError(f"no seller network with id {network_id}")
-        decision = detail.decision
-        if require_decision and (decision is None or decision.decision not in EVIDENCE_DECISIONS):
-            status = DECISION_LABELS[decision.decision] if decision else "undecided"
-            raise EvidenceError(f"seller network {network_id} is {status}: evidence packages are for confirmed or "
-                                "escalated sellers")
+        if require_decision:
+            require_evidence_decision(detail.decision, f"seller network {network_id}", "sellers")
         network_id = detail.network.id
         payload = _network_json(detail)
         listings = [(v.marketplace, listing.id, listing.external_id) for v in detail.accounts for listing in v.listings]

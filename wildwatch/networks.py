@@ -9,7 +9,7 @@ keeps its evidence: which key, which listings, in which field, first and last se
 Link sources are pluggable. A source is a callable ``source(session) -> Iterable[Sighting]``: one
 Sighting per (listing, key) it saw. Keys are compared for equality, so a source whose matches are
 fuzzy (perceptual hashes within a Hamming distance) reports, for each image, the id of its group of
-near-duplicates (`group_near_hashes` makes such groups). Register one with
+near-duplicates (wildwatch.images.links does this for listing photos). Register one with
 ``register_link_source("image", image_sightings)``; the image source's contract is::
 
     def image_sightings(session) -> Iterable[Sighting]:
@@ -69,7 +69,6 @@ __all__ = [
     "Sighting",
     "account_key",
     "build_networks",
-    "group_near_hashes",
     "handle_sightings",
     "is_service_key",
     "link_sources",
@@ -189,18 +188,6 @@ def connected_roots(pairs: Iterable[tuple[Any, Any]], items: Iterable[Any] = ())
         if root_a != root_b:
             parent[max(root_a, root_b)] = min(root_a, root_b)
     return {item: find(item) for item in list(parent)}
-
-
-def group_near_hashes(hashes: Mapping[str, int], max_distance: int) -> dict[str, str]:
-    """Each item's group: items whose 64-bit hashes are within `max_distance` bits are joined, transitively.
-
-    Returns item -> the group's smallest item, a stable key for Sighting.key. Quadratic, meant for
-    the images of one build (thousands); a larger store would bucket by hash bands first.
-    """
-    items = sorted(hashes)
-    near = ((a, b) for i, a in enumerate(items) for b in items[i + 1:]
-            if (hashes[a] ^ hashes[b]).bit_count() <= max_distance)
-    return connected_roots(near, items)
 
 
 # ---- the builder (pure) ---------------------------------------------------------------------------

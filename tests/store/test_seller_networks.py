@@ -15,15 +15,23 @@ from store.models import AuditEntry, ListingHandle, SellerAccount, SellerCommonK
 from store.decisions import PermissionDenied
 from store.sellers import decide_network, network_detail, network_of_listing, networks_page, NetworkFilters
 from wildwatch.demo.traders import Truth, score_networks
+from wildwatch.images.links import image_links
 from wildwatch.networks import (
     ListingInfo,
     Sighting,
     build_networks,
-    group_near_hashes,
+    connected_roots,
     handle_sightings,
     rebuild_networks,
     rollup,
 )
+
+
+def group_near_hashes(hashes: dict[str, int], max_distance: int) -> dict[str, str]:
+    """Each picture's group of near-duplicates, found the way the images stage finds them (image_links)."""
+    pictures = {name: [(name, f"{value:016x}", f"http://127.0.0.1/{name}.jpg")] for name, value in hashes.items()}
+    links = image_links(pictures, max_distance=max_distance)
+    return connected_roots(((link.a, link.b) for link in links), sorted(hashes))
 
 
 def info(listing_id: int, market: str, seller: str | None, **extra) -> ListingInfo:
