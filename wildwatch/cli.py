@@ -10,6 +10,7 @@ import functools
 import logging
 import re
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
@@ -140,6 +141,19 @@ def handles_user_errors(func):
                 fail(_os_error_message(exc))
             raise
     return wrapper
+
+
+@contextmanager
+def _current_store(database_url: str):
+    """An engine on a database whose schema is current (a UserError says to upgrade otherwise), disposed after."""
+    from store.db import make_engine, require_current_schema
+
+    engine = make_engine(database_url)
+    try:
+        require_current_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _settings() -> Settings:
@@ -560,7 +574,6 @@ def export(
 
     Contact handles are pseudonymised (a keyed hash; key in WILDWATCH_PSEUDONYM_KEY or data/pseudonym.key).
     """
-    from store.db import make_engine, require_current_schema
     from wildwatch.export import export_listings, export_sellers, resolve_format
 
     config = _settings()
@@ -579,9 +592,7 @@ def export(
     except ValueError as exc:
         fail(str(exc))
     password = _read_login_password(password_stdin) if reveal_handles else ""
-    engine = make_engine(config.database_url)
-    try:
-        require_current_schema(engine)
+    with _current_store(config.database_url) as engine:
         lead = _check_lead(engine, as_user, password) if reveal_handles else None
         if sellers:
             path, rows = export_sellers(engine, output, fmt_value, all_networks=all_listings, min_risk=min_score,
@@ -597,8 +608,6 @@ def export(
 
             with session_scope(engine) as session:
                 audit(session, lead, "export_in_clear", after={"file": str(path), "rows": rows, "what": what})
-    finally:
-        engine.dispose()
     handles = "handles in clear" if reveal_handles else "handles pseudonymised"
     console.print(f"exported {rows} {what} to {path} ({handles})")
 
@@ -642,15 +651,10 @@ def train(
         fail(f"{labelled}: no such file")
     if with_reviews:
         from review.learning import train_with_reviews
-        from store.db import make_engine, require_current_schema
 
-        engine = make_engine(config.database_url)
-        try:
-            require_current_schema(engine)
+        with _current_store(config.database_url) as engine:
             result = train_with_reviews(engine, labelled, config.models_dir, config.data_dir,
                                         activate=bool(activate), seed=seed)
-        finally:
-            engine.dispose()
         console.print(result.report.summary())
         for line in result.lines():
             console.print(line, highlight=False)
@@ -962,20 +966,16 @@ def users_add(
 
 def _change_user(name: str, what: str, **change) -> None:
     """Apply set_user(**change) to account NAME (audited; ends its review-app sessions)."""
-    from store.db import make_engine, require_current_schema, session_scope
+    from store.db import session_scope
     from store.decisions import get_user, set_user
 
     config = _settings()
-    engine = make_engine(config.database_url)
-    try:
-        require_current_schema(engine)
+    with _current_store(config.database_url) as engine:
         with session_scope(engine) as session:
             user = get_user(session, name)
             if user is None:
                 fail(f"no user named {name!r} (see `wildwatch users list`)")
             set_user(session, user, actor="cli", **change)
-    finally:
-        engine.dispose()
     console.print(f"user {name}: {what}; every review-app session of this account has ended", highlight=False,
                   markup=False)
 
@@ -1007,19 +1007,15 @@ def users_list() -> None:
     """List accounts and their roles."""
     from sqlalchemy import select
 
-    from store.db import make_engine, require_current_schema, session_scope
+    from store.db import session_scope
     from store.models import User
 
     config = _settings()
-    engine = make_engine(config.database_url)
-    try:
-        require_current_schema(engine)
+    with _current_store(config.database_url) as engine:
         with session_scope(engine) as session:
             table = Table("name", "role", "active", "created")
             for user in session.scalars(select(User).order_by(User.name)):
                 table.add_row(user.name, user.role, str(user.active), f"{user.created_at:%Y-%m-%d %H:%M}")
-    finally:
-        engine.dispose()
     console.print(table)
 
 
@@ -1060,15 +1056,10 @@ def evidence(
 ) -> None:
     """Write an evidence package for a confirmed or escalated listing: HTML, screenshot, fields, history, manifest."""
     from review.evidence import build_package
-    from store.db import make_engine, require_current_schema
 
     config = _settings()
-    engine = make_engine(config.database_url)
-    try:
-        require_current_schema(engine)
+    with _current_store(config.database_url) as engine:
         package = build_package(engine, listing, output, config, actor=by, capture=capture)
-    finally:
-        engine.dispose()
     console.print(f"evidence package for listing {package.listing_id}: {len(package.files)} files in {package.folder}")
     for problem in package.capture_errors:
         err_console.print(f"[yellow]capture problem:[/] {escape(problem)}", highlight=False)
@@ -1081,16 +1072,11 @@ def sellers_rebuild(
                                      help="A handle on more accounts than this is common, not a link."),
 ) -> None:
     """Rebuild the seller networks from the stored listings now (crawls and nightly runs do it themselves)."""
-    from store.db import make_engine, require_current_schema
     from wildwatch.networks import rebuild
 
     config = _settings()
-    engine = make_engine(config.database_url)
-    try:
-        require_current_schema(engine)
+    with _current_store(config.database_url) as engine:
         built = rebuild(engine, max_accounts_per_key=max_accounts)
-    finally:
-        engine.dispose()
     console.print(built.line(), highlight=False)
 
 
@@ -1104,15 +1090,10 @@ def sellers_evidence(
 ) -> None:
     """Evidence package for a confirmed or escalated seller network: the links and every listing's package."""
     from review.network_evidence import build_network_package
-    from store.db import make_engine, require_current_schema
 
     config = _settings()
-    engine = make_engine(config.database_url)
-    try:
-        require_current_schema(engine)
+    with _current_store(config.database_url) as engine:
         package = build_network_package(engine, network_id, output, config, actor=by, capture=capture)
-    finally:
-        engine.dispose()
     console.print(f"evidence package for seller network {network_id}: {len(package.files)} files in {package.folder}")
     for problem in package.capture_errors:
         err_console.print(f"[yellow]capture problem:[/] {escape(problem)}", highlight=False)
@@ -1126,16 +1107,11 @@ def report(
 ) -> None:
     """Counts of flagged, reviewed and confirmed listings per night, marketplace and species group, as HTML charts."""
     from review.dashboard import load_dashboard, report_html
-    from store.db import make_engine, require_current_schema
 
     config = _settings()
     since_dt = parse_since(since)
-    engine = make_engine(config.database_url)
-    try:
-        require_current_schema(engine)
+    with _current_store(config.database_url) as engine:
         board = load_dashboard(engine, since=since_dt)
-    finally:
-        engine.dispose()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report_html(board, redact_url(config.database_url)), encoding="utf-8")
     totals = board.totals()
