@@ -575,6 +575,7 @@ def export(
     Contact handles are pseudonymised (a keyed hash; key in WILDWATCH_PSEUDONYM_KEY or data/pseudonym.key).
     """
     from wildwatch.export import export_listings, export_sellers, resolve_format
+    from wildwatch.pseudonym import pseudonym_key
 
     config = _settings()
     since_dt = parse_since(since)
@@ -592,15 +593,18 @@ def export(
     except ValueError as exc:
         fail(str(exc))
     password = _read_login_password(password_stdin) if reveal_handles else ""
+    key = None if reveal_handles else pseudonym_key(config.data_dir, config.pseudonym_key)
     with _current_store(config.database_url) as engine:
         lead = _check_lead(engine, as_user, password) if reveal_handles else None
         if sellers:
             path, rows = export_sellers(engine, output, fmt_value, all_networks=all_listings, min_risk=min_score,
-                                        marketplace=marketplace, since=since_dt, reveal_handles=reveal_handles)
+                                        marketplace=marketplace, since=since_dt, reveal_handles=reveal_handles,
+                                        pseudonym_key=key)
             what = "seller accounts"
         else:
             path, rows = export_listings(engine, output, fmt_value, flagged_only=not all_listings, since=since_dt,
-                                         min_score=min_score, marketplace=marketplace, reveal_handles=reveal_handles)
+                                         min_score=min_score, marketplace=marketplace, reveal_handles=reveal_handles,
+                                         pseudonym_key=key)
             what = "listings" if all_listings else "flagged listings"
         if lead:
             from store.db import session_scope

@@ -165,16 +165,17 @@ def export_listings(
 ) -> tuple[Path, int]:
     """Export listings with their latest score (see store.queries.listings_frame); returns (path, rows).
 
-    Contact handles in the text columns are pseudonymised (wildwatch.pseudonym) with `pseudonym_key`,
-    by default the data dir's key; `reveal_handles=True` (a lead's export, checked by the caller) keeps them.
+    Contact handles in the text columns are pseudonymised (wildwatch.pseudonym) with `pseudonym_key`
+    (the CLI passes the data dir's key); `reveal_handles=True` (a lead's export, checked by the caller) keeps them.
     """
     output = Path(output)
     resolve_format(output, fmt)  # fail on a bad format before querying
     frame = listings_frame(
         engine, flagged_only=flagged_only, since=since, min_score=min_score, marketplace=marketplace, run_ids=run_ids
     )
-    if not reveal_handles:
-        frame = pseudonymise_frame(frame, pseudonym_key or default_pseudonym_key())
+    key = _key_for(pseudonym_key, reveal_handles)
+    if key is not None:
+        frame = pseudonymise_frame(frame, key)
     return export_frame(frame, output, fmt), len(frame)
 
 
@@ -182,12 +183,13 @@ def export_listings(
 HANDLE_COLUMNS = ("title", "description", "seller_name", "location", "price_text")
 
 
-def default_pseudonym_key() -> bytes:
-    from wildwatch.config import Settings
-    from wildwatch.pseudonym import pseudonym_key
-
-    settings = Settings.from_env()
-    return pseudonym_key(settings.data_dir, settings.pseudonym_key)
+def _key_for(pseudonym_key: bytes | None, reveal_handles: bool) -> bytes | None:
+    """The key handles are pseudonymised with; the caller supplies it (the CLI reads it from the settings)."""
+    if reveal_handles:
+        return None
+    if not pseudonym_key:
+        raise ValueError("pseudonym_key is required unless reveal_handles is set (wildwatch.pseudonym.pseudonym_key)")
+    return pseudonym_key
 
 
 def pseudonymise_frame(frame: pd.DataFrame, key: bytes, columns: tuple[str, ...] = HANDLE_COLUMNS) -> pd.DataFrame:
@@ -213,7 +215,7 @@ def export_sellers(engine: Engine, output: Path, fmt: str | None = None, *, all_
 
     output = Path(output)
     resolve_format(output, fmt)
-    key = None if reveal_handles else (pseudonym_key or default_pseudonym_key())
+    key = _key_for(pseudonym_key, reveal_handles)
     frame = sellers_frame(engine, key, all_networks=all_networks, min_risk=min_risk, marketplace=marketplace,
                           since=since)
     return export_frame(frame, output, fmt), len(frame)

@@ -119,6 +119,7 @@ def run_nightly(
     from store.db import make_engine, upgrade
     from store.preflight import check_writable
     from wildwatch.export import export_listings
+    from wildwatch.pseudonym import pseudonym_key
 
     started = time.monotonic()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -170,7 +171,8 @@ def run_nightly(
         target = export_path or config.export_dir / f"flagged-{stamp}.{export_format}"
         engine = make_engine(config.database_url)
         try:
-            path, rows = export_listings(engine, target, export_format, flagged_only=True, run_ids=run_ids)
+            path, rows = export_listings(engine, target, export_format, flagged_only=True, run_ids=run_ids,
+                                         pseudonym_key=pseudonym_key(config.data_dir, config.pseudonym_key))
             from store.db import session_scope
             from store.decisions import flagged_protection_counts
 

@@ -11,6 +11,8 @@ from store import db
 from store import repository as repo
 from wildwatch.export import FORMULA_PREFIXES, export_frame, export_listings, neutralise_formula
 
+KEY = b"k" * 40  # a pseudonym key (the CLI reads the real one from the settings)
+
 DANGEROUS = ["=1+1", "+86 138", "-cmd|' /C calc'!A0", "@SUM(A1)", "\tTAB", "\rCR"]
 
 
@@ -119,13 +121,15 @@ def test_export_listings_writes_the_flagged_listings(engine, tmp_path):
             (ids["1"], {"score": 0.9, "flagged": True, "evidence": [{"kind": "coded", "term": "广角"}]}),
             (ids["2"], {"score": 0.1, "flagged": False}),
         ])
-    path, rows = export_listings(engine, tmp_path / "exports" / "flagged.csv")
+    with pytest.raises(ValueError, match="pseudonym_key is required"):
+        export_listings(engine, tmp_path / "nokey.csv")  # handles are never written in clear by omission
+    path, rows = export_listings(engine, tmp_path / "exports" / "flagged.csv", pseudonym_key=KEY)
     assert rows == 1
     back = pd.read_csv(path, encoding="utf-8-sig")
     assert back["title"].tolist() == ["'=犀角杯"] and back["evidence"].tolist() == ["coded:广角"]
-    path, rows = export_listings(engine, tmp_path / "all.parquet", flagged_only=False)
+    path, rows = export_listings(engine, tmp_path / "all.parquet", flagged_only=False, pseudonym_key=KEY)
     assert rows == 2 and sorted(pd.read_parquet(path)["title"]) == ["=犀角杯", "普通茶杯"]
-    path, rows = export_listings(engine, tmp_path / "none.xlsx", marketplace="other")
+    path, rows = export_listings(engine, tmp_path / "none.xlsx", marketplace="other", pseudonym_key=KEY)
     assert rows == 0 and list(pd.read_excel(path).columns)[:2] == ["marketplace", "listing_id"]
     with pytest.raises(ValueError, match=r"'\.txt'"):
-        export_listings(engine, tmp_path / "x.txt")
+        export_listings(engine, tmp_path / "x.txt", pseudonym_key=KEY)
