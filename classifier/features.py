@@ -116,6 +116,33 @@ def records_from(X: Any) -> list[Mapping[str, Any]]:
     return list(X)
 
 
+# A protected animal named by its standard name in the taxon table (苍鹰, 红腹锦鸡: data/taxa/names.csv, names
+# not marked ambiguous) is species evidence for its group, at this confidence, when the lexicon found no
+# wildlife evidence and the listing shows a trade-offer signal.  0 turns it off.
+TAXON_NAME_WEIGHT = 0.5
+
+
+def taxon_name_evidence(title_n: str, description_n: str) -> tuple[Evidence, ...]:
+    """Species evidence from the taxon table's unambiguous standard names of protected animals."""
+    from classifier.taxa import default_matcher
+
+    matcher = default_matcher()
+    table = matcher.table
+    found: dict[str, Evidence] = {}
+    for field, text in (("title", title_n), ("description", description_n)):
+        if not text:
+            continue
+        for span in matcher._matcher.find(text):
+            for name in table.names.get(span.term, ()):
+                taxon = table.taxa[name.taxon_id]
+                if (name.how != "name" or name.ambiguous or taxon.kingdom != "Animalia"
+                        or taxon.protection.rank > 1 or len(span.term) < 2):
+                    continue
+                found.setdefault(span.term, Evidence("term", taxon.name_zh or taxon.scientific_name, span.term,
+                                                     taxon.group, "species", field, TAXON_NAME_WEIGHT))
+    return tuple(found.values())
+
+
 class ListingAnalyzer(TransformerMixin, BaseEstimator):
     """Records → ``Analysis`` objects.  Stateless on data: ``fit`` only compiles the lexicon."""
 
@@ -137,6 +164,9 @@ class ListingAnalyzer(TransformerMixin, BaseEstimator):
         if price_cny is not None and price_cny > 0 and not any(e.term == "offer:price" for e in evidence):
             # An asking price in its own field is the plainest trade signal a listing has.
             evidence += (Evidence("signal", "offer:price", "price field", "*", "offer", "price", 1.0),)
+        if TAXON_NAME_WEIGHT > 0 and not group_strengths(evidence) and any(
+                e.rule == "signal" and e.kind == "offer" for e in evidence):
+            evidence += taxon_name_evidence(title_n, description_n)
         return Analysis(f"{title_n} | {description_n}" if description_n else title_n, evidence, price_cny)
 
     def transform(self, X: Any) -> list[Analysis]:
