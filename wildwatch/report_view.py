@@ -48,6 +48,11 @@ def render_evaluation(report: Any, console: Console) -> None:
                      str(m.get("roc_auc")), _pct(m.get("coded_recall")), _pct(m.get("hard_negative_fpr")),
                      str(cm["tp"]), str(cm["fp"]), str(cm["fn"]), str(cm["tn"]))
     console.print(headline)
+    # What an analyst queue feels: false alarms among ordinary text, and how clean the top of the queue is.
+    console.print(f"false alarms per 10,000 negatives: {m.get('false_alarms_per_10k')}"
+                  f" (ordinary: {m.get('ordinary_false_alarms_per_10k', 'n/a')}); precision in the top 50: "
+                  f"{_pct(m.get('precision_at_50'))}, top 100: {_pct(m.get('precision_at_100'))}; precision at a 1% "
+                  f"share of offers: {_pct(m.get('precision_at_1pct_prevalence'))}", highlight=False)
     if m.get("per_category"):
         table = Table(title="per category", title_justify="left")
         for header in ("category", "n", "positives", "recall", "FP rate"):

