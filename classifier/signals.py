@@ -305,6 +305,15 @@ class SignalMatcher:
         self.start_pattern = re.compile("|".join(starts)) if starts else None
         self.stems = LazyAutomaton({stem: stem for stem in self.anchored})
 
+    def __setstate__(self, state: dict) -> None:
+        # A model artifact carries the matcher as it was built; one pickled before the look-ahead
+        # alternations gets them on load (the same branches, so the same matches).
+        self.__dict__.update(state)
+        for name in ("digit_pattern", "other_pattern"):
+            pattern = self.__dict__.get(name)
+            if pattern is not None and not pattern.pattern.startswith("(?="):
+                setattr(self, name, _alternation(_split_top_level(pattern.pattern)))
+
     def find(self, field: str, text: str) -> list[Evidence]:
         found: dict[tuple[str, str], str] = {}
         for span in self.literal_matcher.find(text):
