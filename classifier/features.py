@@ -27,7 +27,7 @@ from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, Lexicon
 from classifier.rules import HIT_RULES, RuleSet, group_strengths
 from classifier.signals import SIGNAL_FAMILIES, signal_labels
-from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, JiebaTokenizer, normalise
+from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, JiebaTokenizer, normalise_cached
 
 __all__ = [
     "NO_EVIDENCE_BAR",
@@ -129,8 +129,8 @@ class ListingAnalyzer(TransformerMixin, BaseEstimator):
 
     def analyse(self, title: str, description: str = "", price_cny: float | None = None) -> Analysis:
         # Capped before any work, so a hostile megabyte costs no more than a long honest listing.
-        title_n = normalise(title[:MAX_TITLE_CHARS])
-        description_n = normalise(description[:MAX_DESCRIPTION_CHARS])
+        title_n = normalise_cached(title[:MAX_TITLE_CHARS])
+        description_n = normalise_cached(description[:MAX_DESCRIPTION_CHARS])
         evidence = self.rules_.evaluate(title_n, description_n)
         if price_cny is not None and price_cny > 0 and not any(e.term == "offer:price" for e in evidence):
             # An asking price in its own field is the plainest trade signal a listing has.

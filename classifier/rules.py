@@ -36,6 +36,7 @@ from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, Lexicon, Lexic
 from classifier.homophones import HomophoneMatcher, InitialsMatcher, SplitLatinMatcher
 from classifier.matching import Span, TermMatcher
 from classifier.signals import SignalMatcher
+from classifier.text import TextCache
 
 __all__ = [
     "Span",
@@ -268,6 +269,35 @@ class RuleSet:
         context_words = {w for rule in self.contexts for w in (rule.code, *rule.context)}
         self.context_matcher = TermMatcher(context_words) if context_words else None
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}  # the memo stays in the process
+
+    @property
+    def cache(self) -> TextCache:
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = self._cache = TextCache()
+        return cache
+
+    def _field_signals(self, field: str, text: str) -> tuple[tuple[Evidence, ...], tuple[Span, ...]]:
+        """(signal evidence, context-word spans) of one field, memoised by the field's text."""
+        key = ("signals", field, text)
+        found = self.cache.get(key)
+        if found is None:
+            spans = tuple(self.context_matcher.find(text)) if self.context_matcher is not None else ()
+            found = (tuple(self.signals.find(field, text)), spans)
+            self.cache.put(key, found, text)
+        return found
+
+    def _cached_field_evidence(self, field: str, text: str, offer: bool) -> tuple[tuple[Evidence, ...], ...]:
+        """``_field_evidence`` memoised by (field, text, offer)."""
+        key = ("evidence", field, text, offer)
+        found = self.cache.get(key)
+        if found is None:
+            found = tuple(tuple(part) for part in self._field_evidence(field, text, offer))
+            self.cache.put(key, found, text)
+        return found
+
     def _field_evidence(self, field: str, text: str, offer: bool = True) -> tuple[list[Evidence], ...]:
         """(hits, exclusions, negated hits, denied exclusions) in one field.
 
@@ -340,13 +370,16 @@ class RuleSet:
             evidence("denied", denied),
         )
 
-    def _context_evidence(self, fields: dict[str, str], exclusions: list[Evidence]) -> list[Evidence]:
-        """Gated codes: the code word and one of its context words anywhere in the listing."""
+    def _context_evidence(self, fields: dict[str, str], exclusions: list[Evidence],
+                          spans: dict[str, tuple[Span, ...]] | None = None) -> list[Evidence]:
+        """Gated codes: the code word and one of its context words anywhere in the listing.
+
+        ``spans``: the context matcher's spans per field when the caller has them already."""
         if self.context_matcher is None:
             return []
         found: dict[str, tuple[str, str]] = {}  # word -> (field, matched)
         for field, text in fields.items():
-            for span in self.context_matcher.find(text):
+            for span in (spans[field] if spans is not None else self.context_matcher.find(text)):
                 found.setdefault(span.term, (field, span.term))
         excluded = {e.group for e in exclusions}
         out = []
@@ -373,16 +406,21 @@ class RuleSet:
         for field, text in zip(FIELDS, (title, description)):
             if text:
                 fields[field] = text[: self.max_chars]
-        signals = [ev for field, text in fields.items() for ev in self.signals.find(field, text)]
+        signals: list[Evidence] = []
+        context_spans: dict[str, tuple[Span, ...]] = {}
+        for field, text in fields.items():
+            field_signals, context_spans[field] = self._field_signals(field, text)
+            signals += field_signals
         offer = any(s.kind == "offer" for s in signals)
         for field, text in fields.items():
             if text:
-                field_hits, field_exclusions, field_negated, field_denied = self._field_evidence(field, text, offer)
+                field_hits, field_exclusions, field_negated, field_denied = self._cached_field_evidence(
+                    field, text, offer)
                 hits += field_hits
                 exclusions += field_exclusions
                 negated += field_negated
                 denied += field_denied
-        contexts = self._context_evidence(fields, exclusions) if fields else []
+        contexts = self._context_evidence(fields, exclusions, context_spans) if fields else []
         # "不是树脂" claims the real thing only where something real is named: a denied exclusion with no
         # hit for its group (any group for "*") is a sentence about something else ("对比小说").
         if denied:

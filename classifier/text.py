@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import unicodedata
+import weakref
 from collections.abc import Iterable
 
 import jieba
@@ -33,6 +34,9 @@ __all__ = [
     "apply_variants",
     "collapse_whitespace",
     "normalise",
+    "normalise_cached",
+    "TextCache",
+    "clear_text_caches",
     "is_cjk",
     "JiebaTokenizer",
     "tokenize",
@@ -299,6 +303,56 @@ def normalise(text: str) -> str:
     text = collapse_repeats(text)
     text = apply_variants(text)
     return collapse_whitespace(text)
+
+
+class TextCache:
+    """A bounded memo of work per field text: a listing's title or description seen before in this
+    process (a seller's re-posts, the same item on several pages, a re-crawl in the same process)
+    is not matched again.  Values must be immutable (tuples of frozen evidence).  Emptied when full,
+    so no bookkeeping runs per hit; texts longer than ``max_chars`` are not kept, so a cache holds
+    at most ``size`` x ``max_chars`` characters of keys (about 8 MB at worst, 1-2 MB for ordinary
+    listings).  Never pickled with a model.
+    """
+
+    enabled = True  # class-wide switch: the benchmark measures the path with and without memos
+
+    def __init__(self, size: int = 4096, max_chars: int = 500) -> None:
+        self.size = size
+        self.max_chars = max_chars
+        self.data: dict = {}
+        _CACHES.add(self)
+
+    def get(self, key):
+        return self.data.get(key)
+
+    def put(self, key, value, text: str) -> None:
+        """Keep ``value`` under ``key`` unless ``text`` (what the key holds) is too long to keep."""
+        if len(text) > self.max_chars or not TextCache.enabled:
+            return
+        if len(self.data) >= self.size:
+            self.data.clear()
+        self.data[key] = value
+
+
+_CACHES: "weakref.WeakSet[TextCache]" = weakref.WeakSet()
+
+
+def clear_text_caches() -> None:
+    """Forget every memoised text (the benchmark scores the same listings several times)."""
+    for cache in list(_CACHES):
+        cache.data.clear()
+
+
+_normalised = TextCache()
+
+
+def normalise_cached(text: str) -> str:
+    """``normalise(text)``, memoised for texts seen recently in this process (repeated titles)."""
+    found = _normalised.get(text)
+    if found is None:
+        found = normalise(text)
+        _normalised.put(text, found, text)
+    return found
 
 
 # --- tokenizer -------------------------------------------------------------------
