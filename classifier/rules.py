@@ -29,7 +29,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from itertools import accumulate
+from operator import itemgetter
 
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, Lexicon, LexiconEntry
@@ -48,6 +48,7 @@ __all__ = [
     "FIELDS",
     "HIT_RULES",
     "is_negated",
+    "latin_words",
 ]
 
 # Rules whose evidence counts as a hit for a group (co-occurrence is added separately).
@@ -84,6 +85,9 @@ def _partition(pairs: list[tuple[Span, LexiconEntry]], test) -> tuple[list, list
     return yes, no
 
 
+_span_start = itemgetter(0)  # Span.start
+
+
 class _SpanIndex:
     """Whether a span overlaps any indexed span of some groups, by binary search.
 
@@ -96,13 +100,23 @@ class _SpanIndex:
         self._reach: dict[str, list[int]] = {}
         if not pairs:  # most fields: nothing to index
             return
-        by_group: dict[str, list[Span]] = defaultdict(list)
+        by_group: dict[str, list[Span]] = {}
         for span, entry in pairs:
-            by_group[entry.group].append(span)
+            spans = by_group.get(entry.group)
+            if spans is None:
+                by_group[entry.group] = [span]
+            else:
+                spans.append(span)
         for group, spans in by_group.items():
-            spans.sort(key=lambda sp: sp.start)
-            self._starts[group] = [sp.start for sp in spans]
-            self._reach[group] = list(accumulate((sp.end for sp in spans), max))
+            if len(spans) > 1:
+                spans.sort(key=_span_start)
+            self._starts[group] = [sp[0] for sp in spans]
+            reach, furthest = [], -1
+            for sp in spans:  # running maximum of the ends
+                if sp[1] > furthest:
+                    furthest = sp[1]
+                reach.append(furthest)
+            self._reach[group] = reach
 
     def overlaps(self, span: Span, groups: Iterable[str]) -> bool:
         if not self._starts:
@@ -147,6 +161,11 @@ def is_negated(text: str, span: Span) -> bool:
 
 
 _LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def latin_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every maximal run of the letters a-z in ``text``."""
+    return [(m.start(), m.end(), m[0]) for m in _LATIN_WORD.finditer(text)]
 PINYIN_MAX_WORDS = 4
 PINYIN_MAX_CONFIDENCE = 0.3
 
@@ -199,12 +218,17 @@ class PinyinMatcher:
             self._prefix_set = prefixes
         return prefixes
 
-    def find(self, text: str) -> list[tuple[Span, LexiconEntry]]:
-        """Longest run of up to PINYIN_MAX_WORDS adjacent Latin words that spells a term, scanning left to right."""
-        if not self.entries or not _LATIN_WORD.search(text):
+    def find(self, text: str, words: list[tuple[int, int, str]] | None = None) -> list[tuple[Span, LexiconEntry]]:
+        """Longest run of up to PINYIN_MAX_WORDS adjacent Latin words that spells a term, scanning left to right.
+
+        ``words``: ``latin_words(text)`` when the caller has it already."""
+        if not self.entries:
+            return []
+        if words is None:
+            words = latin_words(text)
+        if not words:
             return []
         prefixes = self._prefixes()
-        words = [(m.start(), m.end(), m.group()) for m in _LATIN_WORD.finditer(text)]
         found = []
         i = 0
         while i < len(words):
@@ -309,7 +333,9 @@ class RuleSet:
             for span in self.matcher.find(text)
             for entry in self.entries_by_term[span.term]
         ]
-        pinyin_items = self.pinyin.find(text)
+        # The runs of Latin letters, found once for the pinyin, split-word and initials matchers.
+        words = latin_words(text)
+        pinyin_items = self.pinyin.find(text, words)
         exclusions = _drop_contained([(s, e) for s, e in items if e.kind == "exclusion"])
         # Partitions and interval look-ups, never pair-by-pair scans: a listing that repeats a
         # term thousands of times ("不是象牙不是象牙...") must cost linear time, not quadratic.
@@ -349,7 +375,7 @@ class RuleSet:
             derived_matchers.append(("initials", self.initials))
         for rule, matcher in derived_matchers:
             pairs = [
-                (s, e) for s, e in matcher.find(text)
+                (s, e) for s, e in (matcher.find(text) if rule == "homophone" else matcher.find(text, words))
                 if not excluded.overlaps(s, (ANY_GROUP, e.group)) and not taken.overlaps(s, (e.group,))
                 and not is_negated(text, s)
             ]
