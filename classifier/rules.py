@@ -67,6 +67,8 @@ def _drop_contained(items: list[tuple[Span, LexiconEntry]]) -> list[tuple[Span, 
     earlier one when some earlier span reaches at least as far.  Linear after
     sorting, so a hostile 20,000-character listing stays cheap.
     """
+    if len(items) < 2:  # nothing to be inside of (most fields)
+        return list(items)
     contained: set[Span] = set()
     reach = -1
     for span in sorted({span for span, _ in items}, key=lambda sp: (sp.start, -sp.end)):
