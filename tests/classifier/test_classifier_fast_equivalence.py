@@ -171,3 +171,7 @@ def test_ngram_hash_table_finds_every_column(ngram_range) -> None:
     # every vocabulary key finds its own column, an unknown key none
     assert (counter.columns(counter.keys) == counter.ids).all()
     assert (counter.columns(counter.keys + np.uint64(1 << 63)) == -1).all()
+    # keys left after the probe rounds are found by binary search: all of them when there are none
+    counter._PROBES = 0
+    assert (counter.counts(texts) != expected).nnz == 0
+    assert (counter.columns(counter.keys) == counter.ids).all()
