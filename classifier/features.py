@@ -28,7 +28,7 @@ from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, Lexicon
 from classifier.rules import HIT_RULES, RuleSet, group_strengths
 from classifier.signals import SIGNAL_FAMILIES, signal_labels
-from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, JiebaTokenizer, normalise
+from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, JiebaTokenizer, normalise_cached
 
 __all__ = [
     "NO_EVIDENCE_BAR",
@@ -158,8 +158,8 @@ class ListingAnalyzer(TransformerMixin, BaseEstimator):
 
     def analyse(self, title: str, description: str = "", price_cny: float | None = None) -> Analysis:
         # Capped before any work, so a hostile megabyte costs no more than a long honest listing.
-        title_n = normalise(title[:MAX_TITLE_CHARS])
-        description_n = normalise(description[:MAX_DESCRIPTION_CHARS])
+        title_n = normalise_cached(title[:MAX_TITLE_CHARS])
+        description_n = normalise_cached(description[:MAX_DESCRIPTION_CHARS])
         evidence = self.rules_.evaluate(title_n, description_n)
         if price_cny is not None and price_cny > 0 and not any(e.term == "offer:price" for e in evidence):
             # An asking price in its own field is the plainest trade signal a listing has.
@@ -361,8 +361,8 @@ class CharNgramCounter:
     The same count matrix as ``CountVectorizer._count_vocab`` (sorted column ids, the vectorizer's
     dtype): every whitespace-separated word is padded with one space either side and cut into its
     n-grams.  Here the padded words of all texts are joined into one string whose code points are
-    packed into integer keys, one per position and n, and looked up in the vocabulary's sorted keys
-    with ``searchsorted``.  The extra n-grams that straddle two words (or two texts) contain two
+    packed into integer keys, one per position and n, and looked up in the vocabulary
+    (a hash table, ``columns``).  The extra n-grams that straddle two words (or two texts) contain two
     spaces, which no char_wb n-gram does, so they find no key.  A padded word is at least three
     characters, so scikit-learn's "a word shorter than n counts once" never applies for n <= 3.
     scikit-learn's per-n-gram Python loop was a third of the scoring path.
@@ -383,6 +383,50 @@ class CharNgramCounter:
         order = np.argsort(keys, kind="stable")
         self.keys = keys[order]
         self.ids = np.fromiter((i for _, i in grams), dtype=np.int32, count=len(grams))[order]
+        self._build_table()
+
+    # An open-addressing hash table over the keys (multiplicative hashing, linear probing, load
+    # under 1/2): a batch's n-grams find their column in one or two vectorised probes, where a
+    # binary search (searchsorted) took 17 dependent steps each. 30 -> 15 us a listing.
+    _HASH = np.uint64(0x9E3779B97F4A7C15)
+    _PROBES = 2  # vectorised probe rounds before the rest are looked up by binary search
+
+    def _build_table(self) -> None:
+        bits = max(4, (2 * len(self.keys)).bit_length())
+        size = 1 << bits
+        self._shift = np.uint64(64 - bits)
+        self._mask = size - 1
+        slots = ((self.keys * self._HASH) >> self._shift).tolist() if len(self.keys) else []
+        table_keys = [0] * size  # 0 is no key: every key packs at least one code point + 1
+        table_ids = [-1] * size
+        for key, column, slot in zip(self.keys.tolist(), self.ids.tolist(), slots):
+            while table_keys[slot]:
+                slot = (slot + 1) & self._mask
+            table_keys[slot], table_ids[slot] = key, column
+        self._table_keys = np.asarray(table_keys, dtype=np.uint64)
+        self._table_ids = np.asarray(table_ids, dtype=np.int32)
+
+    def columns(self, keys: np.ndarray) -> np.ndarray:
+        """The vocabulary column of every packed n-gram key, -1 where it is not in the vocabulary."""
+        out = np.full(len(keys), -1, dtype=np.int32)
+        if not len(keys) or not len(self.keys):
+            return out
+        slot = ((keys * self._HASH) >> self._shift).astype(np.intp)
+        index = np.arange(len(keys))
+        for _ in range(self._PROBES):
+            stored = self._table_keys[slot]
+            hit = stored == keys
+            out[index[hit]] = self._table_ids[slot[hit]]
+            going = ~hit & (stored != 0)  # a different key there: probe the next slot
+            index, keys, slot = index[going], keys[going], (slot[going] + 1) & self._mask
+            if not len(index):
+                return out
+        # The few keys still unresolved (long probe chains are rare but exist): a binary search, so a
+        # batch of one text does not pay a dozen rounds of array calls.
+        where = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[where] == keys
+        out[index[found]] = self.ids[where[found]]
+        return out
 
     def counts(self, texts: Sequence[str]) -> sparse.csr_matrix:
         padded = []
@@ -406,9 +450,9 @@ class CharNgramCounter:
             rows.append(docs[: size - n + 1])
         if keys and len(self.keys):
             key, row = np.concatenate(keys), np.concatenate(rows)
-            where = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-            found = self.keys[where] == key
-            columns, row = self.ids[where[found]], row[found]
+            columns = self.columns(key)
+            found = columns >= 0
+            columns, row = columns[found], row[found]
         else:
             columns = row = np.zeros(0, dtype=np.int32)
         matrix = sparse.csr_matrix((np.ones(len(columns), dtype=self.dtype), (row, columns)),

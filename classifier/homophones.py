@@ -173,6 +173,8 @@ class HomophoneMatcher:
         return found
 
 
+_ASCII_DIGITS = "0123456789"
+_ASCII_DIGITS_SET = frozenset(_ASCII_DIGITS)  # text[end:end + 1] is "" at the end: not in the set
 _VOWELS = set("aeiou")
 _INITIAL_STOPWORDS = frozenset(
     "pcs dvd cd bbq tv mm cm kg ml mg pm dm vs ps nb hd sd bt ct xl xxl xxxl lcd led usb gps nfc pvc abs tpu diy "
@@ -204,14 +206,25 @@ class InitialsMatcher:
         self.entries = {i: tuple(g[k] for k in sorted(g)) for i, g in by_initials.items()}
         self._word = re.compile(r"(?<![a-z0-9])[a-z]{3,6}(?![a-z0-9])")
 
-    def find(self, text: str) -> list[tuple[Span, LexiconEntry]]:
+    def find(self, text: str, words: list[tuple[int, int, str]] | None = None) -> list[tuple[Span, LexiconEntry]]:
+        """``words``: every maximal run of a-z in ``text`` as (start, end, word), when the caller has
+        them (``classifier.rules.latin_words``); a run of 3-6 letters with no digit either side is
+        exactly what ``_word`` matches."""
         if not self.entries:
             return []
-        return [
-            (Span(m.start(), m.end(), m.group()), entry)
-            for m in self._word.finditer(text)
-            for entry in self.entries.get(m.group(), ())
-        ]
+        if words is None:
+            return [
+                (Span(m.start(), m.end(), m.group()), entry)
+                for m in self._word.finditer(text)
+                for entry in self.entries.get(m.group(), ())
+            ]
+        found = []
+        entries = self.entries
+        for start, end, word in words:
+            if 3 <= end - start <= 6 and word in entries and not (
+                    (start and text[start - 1] in _ASCII_DIGITS) or text[end : end + 1] in _ASCII_DIGITS_SET):
+                found += [(Span(start, end, word), entry) for entry in entries[word]]
+        return found
 
 
 def _natural_compound(text: str, fragments: list[tuple[int, int, str]]) -> bool:
@@ -243,10 +256,12 @@ class SplitLatinMatcher:
         self.prefixes = frozenset(w[:i] for w in self.entries for i in range(1, len(w) + 1))
         self._fragment = re.compile(r"[a-z]+")
 
-    def find(self, text: str) -> list[tuple[Span, LexiconEntry]]:
+    def find(self, text: str, words: list[tuple[int, int, str]] | None = None) -> list[tuple[Span, LexiconEntry]]:
+        """``words``: every maximal run of a-z in ``text`` as (start, end, word), when the caller has them."""
         if not self.entries:
             return []
-        words = [(m.start(), m.end(), m.group()) for m in self._fragment.finditer(text)]
+        if words is None:
+            words = [(m.start(), m.end(), m.group()) for m in self._fragment.finditer(text)]
         found = []
         i = 0
         while i < len(words):

@@ -29,13 +29,14 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from itertools import accumulate
+from operator import itemgetter
 
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, Lexicon, LexiconEntry
 from classifier.homophones import HomophoneMatcher, InitialsMatcher, SplitLatinMatcher
 from classifier.matching import Span, TermMatcher
 from classifier.signals import SignalMatcher
+from classifier.text import TextCache
 
 __all__ = [
     "Span",
@@ -47,6 +48,7 @@ __all__ = [
     "FIELDS",
     "HIT_RULES",
     "is_negated",
+    "latin_words",
 ]
 
 # Rules whose evidence counts as a hit for a group (co-occurrence is added separately).
@@ -65,6 +67,8 @@ def _drop_contained(items: list[tuple[Span, LexiconEntry]]) -> list[tuple[Span, 
     earlier one when some earlier span reaches at least as far.  Linear after
     sorting, so a hostile 20,000-character listing stays cheap.
     """
+    if len(items) < 2:  # nothing to be inside of (most fields)
+        return list(items)
     contained: set[Span] = set()
     reach = -1
     for span in sorted({span for span, _ in items}, key=lambda sp: (sp.start, -sp.end)):
@@ -83,6 +87,9 @@ def _partition(pairs: list[tuple[Span, LexiconEntry]], test) -> tuple[list, list
     return yes, no
 
 
+_span_start = itemgetter(0)  # Span.start
+
+
 class _SpanIndex:
     """Whether a span overlaps any indexed span of some groups, by binary search.
 
@@ -95,13 +102,23 @@ class _SpanIndex:
         self._reach: dict[str, list[int]] = {}
         if not pairs:  # most fields: nothing to index
             return
-        by_group: dict[str, list[Span]] = defaultdict(list)
+        by_group: dict[str, list[Span]] = {}
         for span, entry in pairs:
-            by_group[entry.group].append(span)
+            spans = by_group.get(entry.group)
+            if spans is None:
+                by_group[entry.group] = [span]
+            else:
+                spans.append(span)
         for group, spans in by_group.items():
-            spans.sort(key=lambda sp: sp.start)
-            self._starts[group] = [sp.start for sp in spans]
-            self._reach[group] = list(accumulate((sp.end for sp in spans), max))
+            if len(spans) > 1:
+                spans.sort(key=_span_start)
+            self._starts[group] = [sp[0] for sp in spans]
+            reach, furthest = [], -1
+            for sp in spans:  # running maximum of the ends
+                if sp[1] > furthest:
+                    furthest = sp[1]
+                reach.append(furthest)
+            self._reach[group] = reach
 
     def overlaps(self, span: Span, groups: Iterable[str]) -> bool:
         if not self._starts:
@@ -146,6 +163,11 @@ def is_negated(text: str, span: Span) -> bool:
 
 
 _LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def latin_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every maximal run of the letters a-z in ``text``."""
+    return [(m.start(), m.end(), m[0]) for m in _LATIN_WORD.finditer(text)]
 PINYIN_MAX_WORDS = 4
 PINYIN_MAX_CONFIDENCE = 0.3
 
@@ -198,12 +220,17 @@ class PinyinMatcher:
             self._prefix_set = prefixes
         return prefixes
 
-    def find(self, text: str) -> list[tuple[Span, LexiconEntry]]:
-        """Longest run of up to PINYIN_MAX_WORDS adjacent Latin words that spells a term, scanning left to right."""
-        if not self.entries or not _LATIN_WORD.search(text):
+    def find(self, text: str, words: list[tuple[int, int, str]] | None = None) -> list[tuple[Span, LexiconEntry]]:
+        """Longest run of up to PINYIN_MAX_WORDS adjacent Latin words that spells a term, scanning left to right.
+
+        ``words``: ``latin_words(text)`` when the caller has it already."""
+        if not self.entries:
+            return []
+        if words is None:
+            words = latin_words(text)
+        if not words:
             return []
         prefixes = self._prefixes()
-        words = [(m.start(), m.end(), m.group()) for m in _LATIN_WORD.finditer(text)]
         found = []
         i = 0
         while i < len(words):
@@ -268,6 +295,35 @@ class RuleSet:
         context_words = {w for rule in self.contexts for w in (rule.code, *rule.context)}
         self.context_matcher = TermMatcher(context_words) if context_words else None
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}  # the memo stays in the process
+
+    @property
+    def cache(self) -> TextCache:
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = self._cache = TextCache()
+        return cache
+
+    def _field_signals(self, field: str, text: str) -> tuple[tuple[Evidence, ...], tuple[Span, ...]]:
+        """(signal evidence, context-word spans) of one field, memoised by the field's text."""
+        key = ("signals", field, text)
+        found = self.cache.get(key)
+        if found is None:
+            spans = tuple(self.context_matcher.find(text)) if self.context_matcher is not None else ()
+            found = (tuple(self.signals.find(field, text)), spans)
+            self.cache.put(key, found, text)
+        return found
+
+    def _cached_field_evidence(self, field: str, text: str, offer: bool) -> tuple[tuple[Evidence, ...], ...]:
+        """``_field_evidence`` memoised by (field, text, offer)."""
+        key = ("evidence", field, text, offer)
+        found = self.cache.get(key)
+        if found is None:
+            found = tuple(tuple(part) for part in self._field_evidence(field, text, offer))
+            self.cache.put(key, found, text)
+        return found
+
     def _field_evidence(self, field: str, text: str, offer: bool = True) -> tuple[list[Evidence], ...]:
         """(hits, exclusions, negated hits, denied exclusions) in one field.
 
@@ -279,7 +335,9 @@ class RuleSet:
             for span in self.matcher.find(text)
             for entry in self.entries_by_term[span.term]
         ]
-        pinyin_items = self.pinyin.find(text)
+        # The runs of Latin letters, found once for the pinyin, split-word and initials matchers.
+        words = latin_words(text)
+        pinyin_items = self.pinyin.find(text, words)
         exclusions = _drop_contained([(s, e) for s, e in items if e.kind == "exclusion"])
         # Partitions and interval look-ups, never pair-by-pair scans: a listing that repeats a
         # term thousands of times ("不是象牙不是象牙...") must cost linear time, not quadratic.
@@ -319,7 +377,7 @@ class RuleSet:
             derived_matchers.append(("initials", self.initials))
         for rule, matcher in derived_matchers:
             pairs = [
-                (s, e) for s, e in matcher.find(text)
+                (s, e) for s, e in (matcher.find(text) if rule == "homophone" else matcher.find(text, words))
                 if not excluded.overlaps(s, (ANY_GROUP, e.group)) and not taken.overlaps(s, (e.group,))
                 and not is_negated(text, s)
             ]
@@ -340,13 +398,16 @@ class RuleSet:
             evidence("denied", denied),
         )
 
-    def _context_evidence(self, fields: dict[str, str], exclusions: list[Evidence]) -> list[Evidence]:
-        """Gated codes: the code word and one of its context words anywhere in the listing."""
+    def _context_evidence(self, fields: dict[str, str], exclusions: list[Evidence],
+                          spans: dict[str, tuple[Span, ...]] | None = None) -> list[Evidence]:
+        """Gated codes: the code word and one of its context words anywhere in the listing.
+
+        ``spans``: the context matcher's spans per field when the caller has them already."""
         if self.context_matcher is None:
             return []
         found: dict[str, tuple[str, str]] = {}  # word -> (field, matched)
         for field, text in fields.items():
-            for span in self.context_matcher.find(text):
+            for span in (spans[field] if spans is not None else self.context_matcher.find(text)):
                 found.setdefault(span.term, (field, span.term))
         excluded = {e.group for e in exclusions}
         out = []
@@ -373,16 +434,21 @@ class RuleSet:
         for field, text in zip(FIELDS, (title, description)):
             if text:
                 fields[field] = text[: self.max_chars]
-        signals = [ev for field, text in fields.items() for ev in self.signals.find(field, text)]
+        signals: list[Evidence] = []
+        context_spans: dict[str, tuple[Span, ...]] = {}
+        for field, text in fields.items():
+            field_signals, context_spans[field] = self._field_signals(field, text)
+            signals += field_signals
         offer = any(s.kind == "offer" for s in signals)
         for field, text in fields.items():
             if text:
-                field_hits, field_exclusions, field_negated, field_denied = self._field_evidence(field, text, offer)
+                field_hits, field_exclusions, field_negated, field_denied = self._cached_field_evidence(
+                    field, text, offer)
                 hits += field_hits
                 exclusions += field_exclusions
                 negated += field_negated
                 denied += field_denied
-        contexts = self._context_evidence(fields, exclusions) if fields else []
+        contexts = self._context_evidence(fields, exclusions, context_spans) if fields else []
         # "不是树脂" claims the real thing only where something real is named: a denied exclusion with no
         # hit for its group (any group for "*") is a sentence about something else ("对比小说").
         if denied:

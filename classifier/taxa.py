@@ -334,7 +334,7 @@ class TaxonMatcher:
                       if e.rule == "exclusion" and (e.matched, e.group) in self.table.legal]
         if ANY_GROUP in excluded and not legal_hits:
             return None
-        context = any(w in text for w in CONTEXT_WORDS)
+        context: bool | None = None  # whether a wildlife context word is in the text: looked up when a name needs it
         best: tuple | None = None
         for span in self._matcher.find(text):
             for name in self.table.names.get(span.term, ()):
@@ -342,8 +342,13 @@ class TaxonMatcher:
                 in_group = group is not None and taxon.group == group
                 if taxon.group in excluded and not in_group:
                     continue
-                if name.ambiguous and not (in_group or (context and name.how == "name")):
-                    continue
+                if name.ambiguous and not in_group:
+                    if name.how != "name":
+                        continue
+                    if context is None:
+                        context = any(w in text for w in CONTEXT_WORDS)
+                    if not context:
+                        continue
                 key = (in_group, _SPECIFICITY.get(taxon.rank, 0), -taxon.protection.rank, len(span.term))
                 if best is None or key > best[0]:
                     best = (key, taxon, span.term, name.how)
