@@ -8,14 +8,18 @@ STAMP := $(VENV)/.installed
 # Test files run in parallel processes (pytest-xdist; a file's tests stay in one process, with its fixtures).
 # Much of the suite waits on timeouts, outages and throttled crawls, so 3 processes on 2 cores overlap those
 # waits; the rest is CPU-bound: measured 13.7 min against 22.8 min one after another (SQLite pass).
+# --no-loadscope-reorder: files go out in tests/conftest.py's order (the longest first). pytest-xdist 3.6+ by
+# default sends the files with the most tests first instead, which left the few-test files that take minutes
+# (demo nights, drills, the load test) for the end: one process working, the others idle.
 TEST_WORKERS ?= 3
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: run test test-fast test-postgres lint setup browser ocr db model train services clean-data help wheel-check
+.PHONY: run test test-sqlite test-fast test-postgres lint setup browser ocr db model train services clean-data help wheel-check
 
 help:
 	@echo "make run    - set up (venv, packages, browser, database, model) and run the nightly job on the demo marketplace"
 	@echo "make test   - set up and run the whole test suite (SQLite), then its database tests again on PostgreSQL"
+	@echo "make test-sqlite - only the first pass: the whole suite on SQLite"
 	@echo "make test-postgres - only the second pass: the tests marked db, on throwaway PostgreSQL databases"
 	@echo "make test-fast - the unit tests only (no browser, crawl processes, servers or load): about 2 minutes"
 	@echo "make wheel-check - build the wheel, install it in a fresh venv, run a demo night in an empty folder"
@@ -57,8 +61,12 @@ services:
 	bash scripts/ensure_services.sh
 
 test: setup lint
-	$(PYTEST)
+	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+
+# The first pass of `make test`: the whole suite on SQLite.
+test-sqlite: setup
+	$(PYTEST)
 
 # The import layers of pyproject.toml's [tool.importlinter] (commands > bench > nightly > review > crawler >
 # classifier | store; configuration and errors are leaves).

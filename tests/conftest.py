@@ -153,12 +153,22 @@ def pytest_report_header():
     return f"wildwatch test database: {db_backend.BACKEND} (WILDWATCH_TEST_BACKEND)"
 
 
-# Files that take a minute or more (demo nights in Chromium, fault and outage waits, the load test): started
-# first, so that the processes of `make test` (pytest-xdist, one file per process at a time) end together.
-SLOW_FILES = ("test_nightly_e2e.py", "test_demo_faults.py", "test_distributed_crawl.py", "test_store_outage.py",
-              "test_review_browser.py", "test_bench.py", "test_review_load.py", "test_crawl_resume_and_health.py",
-              "test_scrapyd_nightly.py", "test_json_replay.py", "test_hostile_pages.py", "test_discovery_crawl.py",
-              "test_images_crawl.py", "test_cli_bad_input.py")
+# Files that take a minute or more (demo nights in Chromium, fault and outage waits, the load test), then the
+# unit-test files with the most CPU: started first, longest first, so that the processes of `make test` and
+# `make test-fast` (pytest-xdist, one file per process at a time) end together instead of one process finishing
+# a long file while the others sit idle. The Makefile's --no-loadscope-reorder makes xdist keep this order. By
+# CPU-seconds measured per file on 2026-12-05 (SQLite pass; wall times were 3-10x these at load 12-19):
+# nightly_e2e 102, bench 101, distributed_crawl 91, json_replay 89, review_browser 65, store_outage 58 (and a
+# 30 s outage), review_load 46, scrapyd 45, crawl_resume 45, images_crawl 25, demo_faults 17 (and stalls),
+# discovery_crawl 13, cli_bad_input 11, hostile_pages 10; unit files: review_sessions 20, queue_pages 15,
+# fast_path 10, review_learning 9, classifier_model 9, review_app 8, offer_signals 7.
+SLOW_FILES = ("test_nightly_e2e.py", "test_bench.py", "test_distributed_crawl.py", "test_json_replay.py",
+              "test_review_browser.py", "test_store_outage.py", "test_crawl_resume_and_health.py",
+              "test_scrapyd_nightly.py", "test_review_load.py", "test_demo_faults.py", "test_images_crawl.py",
+              "test_discovery_crawl.py", "test_hostile_pages.py", "test_oldstreet.py", "test_sellers_browser.py",
+              "test_store_concurrency.py", "test_review_sessions.py", "test_cli_bad_input.py",
+              "test_review_queue_pages.py", "test_classifier_fast_path.py", "test_review_learning.py",
+              "test_classifier_model.py", "test_review_app.py", "test_classifier_offer_signals.py")
 
 
 # `make test-fast` runs the tests not marked `slow`. Slow are: everything in tests/e2e (marked `e2e`), whatever
