@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 3
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: run test test-sqlite test-fast test-postgres lint setup browser ocr db model train services clean-data help wheel-check
+.PHONY: run test test-sqlite test-model test-fast test-postgres lint setup browser ocr db model train services clean-data help wheel-check
 
 help:
 	@echo "make run    - set up (venv, packages, browser, database, model) and run the nightly job on the demo marketplace"
@@ -60,13 +60,19 @@ run: setup db model
 services:
 	bash scripts/ensure_services.sh
 
-test: setup lint
+test: setup lint test-model
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
 # The first pass of `make test`: the whole suite on SQLite.
 test-sqlite: setup
 	$(PYTEST)
+
+# The tests' session model (tests/conftest.py), trained into .test-model-cache if it is not there yet. The first
+# test that needs it would train it anyway, but with the longest files first every test process needs it at once
+# and all would wait on one; `make test` trains it before the passes start.
+test-model: $(STAMP)
+	cd tests && $(abspath $(PY)) -c "import conftest; print('test model:', conftest._cached_model(conftest._model_cache_key()))"
 
 # The import layers of pyproject.toml's [tool.importlinter] (commands > bench > nightly > review > crawler >
 # classifier | store; configuration and errors are leaves).
