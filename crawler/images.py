@@ -230,11 +230,21 @@ class ImagesPipeline:
             return
         stored = len(batch) - len(pending)
         self._count("recorded", stored)
+        self._let_go_of_bytes(batch, pending)
         if final and pending:
             self._count("unlinked", len(pending))
             logger.warning("%d listing images belong to listings that were not stored", len(pending))
         elif pending:
             self.buffer.extend(pending)
+
+    def _let_go_of_bytes(self, batch: list, pending: list) -> None:
+        """Keep a body-less record of each picture whose file is written: a picture shared by later listings
+        needs only its hash and size, and a night of thousands of listings must not hold every picture's bytes."""
+        waiting = {id(observation) for observation in pending}
+        for observation in batch:
+            image = observation.image
+            if image is not None and id(observation) not in waiting and self.results.get(observation.url) is image:
+                self.results[observation.url] = image.without_body()
 
     def _marketplace_id(self) -> int:
         from sqlalchemy import select

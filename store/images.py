@@ -59,6 +59,8 @@ def save_file(data_dir: Path, image: CheckedImage) -> str:
     target = Path(data_dir) / rel
     if target.exists():
         return rel
+    if len(image.body) != image.size:
+        raise ValueError(f"picture {image.sha256}: its file {target} is missing and its bytes were let go")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
     try:
@@ -84,7 +86,7 @@ def _image_ids(session: Session, images: dict[str, tuple[CheckedImage, str]], no
     stmt = dialect_insert(session, IMAGES).on_conflict_do_nothing(index_elements=[IMAGES.c.sha256])
     session.execute(stmt, [
         {"sha256": sha, "phash": image.phash, "content_type": image.content_type, "width": image.width,
-         "height": image.height, "bytes": len(image.body), "path": path, "first_seen_at": now}
+         "height": image.height, "bytes": image.size, "path": path, "first_seen_at": now}
         for sha, (image, path) in sorted(images.items())
     ])
     return dict(session.execute(select(Image.sha256, Image.id).where(Image.sha256.in_(list(images)))).all())

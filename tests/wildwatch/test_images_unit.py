@@ -164,3 +164,19 @@ def test_an_innocent_picture_or_a_faux_one_flags_nothing(trained_scorer):
     faux = score_with_pictures(trained_scorer, "Bangle, cream colour", "Resin, lightweight.",
                                [PictureText("u2", "c" * 64, "FAUX IVORY resin bangle")])
     assert not faux["image_only"]
+
+
+def test_a_stored_picture_is_kept_without_its_bytes_and_still_recorded_whole(tmp_path):
+    """A crawl keeps each fetched picture for the later listings that show it again; once its file is written
+    it keeps only the record (bytes let go), and a later listing's row still has the picture's size."""
+    from store.images import save_file
+
+    body, content_type = demo_picture("demo", "DB-0005", 1, "phones")
+    checked = check_image(body, content_type)
+    assert checked.size == len(body)
+    light = checked.without_body()
+    assert light.body == b"" and (light.sha256, light.phash, light.size) == (checked.sha256, checked.phash, len(body))
+    with pytest.raises(ValueError, match="missing and its bytes were let go"):
+        save_file(tmp_path, light)  # never an empty file in place of a picture
+    path = save_file(tmp_path, checked)
+    assert save_file(tmp_path, light) == path and (tmp_path / path).read_bytes() == body

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 #: Content types a listing picture may have; anything else (an HTML error page, a script) is refused.
 ALLOWED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
@@ -42,7 +42,10 @@ class ImageLimits:
 
 @dataclass(frozen=True)
 class CheckedImage:
-    """A picture worth keeping: its bytes, their SHA-256, pHash (16 hex digits) and what it is."""
+    """A picture worth keeping: its bytes, their SHA-256, pHash (16 hex digits) and what it is.
+
+    `size` is the byte count, kept when the bytes are let go (`without_body`) once the file is written.
+    """
 
     body: bytes
     sha256: str
@@ -51,6 +54,11 @@ class CheckedImage:
     extension: str
     width: int
     height: int
+    size: int
+
+    def without_body(self) -> "CheckedImage":
+        """The same picture without its bytes: what a crawl keeps once the file is written under data/images."""
+        return replace(self, body=b"")
 
 
 @dataclass(frozen=True)
@@ -117,4 +125,4 @@ def check_image(body: bytes, content_type: str | bytes | None, limits: ImageLimi
         return Refusal("too_small", f"{width}x{height} pixels")
     stored_type, extension = FORMATS[fmt]
     return CheckedImage(body=body, sha256=hashlib.sha256(body).hexdigest(), phash=phash,
-                        content_type=stored_type, extension=extension, width=width, height=height)
+                        content_type=stored_type, extension=extension, width=width, height=height, size=len(body))
