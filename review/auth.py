@@ -10,8 +10,19 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults follow RFC 9106's recommendations
-# Verified when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password, only here for constant-ish timing")
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def _dummy_hash() -> str:
+    """A hash verified when the name is unknown, so a wrong name takes as long as a wrong password.
+
+    Made on first need with the hasher in use, not at import: every CLI command that imports this module
+    would otherwise pay one Argon2 hash (~0.16 s of CPU) for nothing.
+    """
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash("not a real password, only here for constant-ish timing"))
+    return _dummy[1]
 
 
 def check_password_strength(password: str) -> str:
@@ -31,7 +42,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; False for a wrong password, a broken hash or no user at all."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

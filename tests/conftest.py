@@ -13,6 +13,22 @@ from support.browser import require_chromium
 from support.cli import database_url_for, run_cli, stored_counts, wildwatch_env  # noqa: F401
 
 
+# Argon2id at RFC 9106's parameters (review.auth) costs ~0.16 s of CPU per hash and per check, by design; the
+# suite creates three analysts for most review tests and logs in hundreds of times. In this process the review
+# app hashes with the cheapest Argon2id parameters instead (hashes carry their parameters, so checks still work
+# across both); test_review_store checks the production parameters themselves. `wildwatch users` in a CLI
+# process still hashes at full cost.
+def _cheap_password_hashing() -> None:
+    from argon2 import PasswordHasher
+
+    import review.auth
+
+    review.auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+_cheap_password_hashing()
+
+
 # Training takes about a minute of CPU; every test process (three per pass, two passes in CI) needs the same
 # model. It is trained once per (training data, lexicon, classifier code, library versions) and kept here,
 # behind a file lock so that concurrent test processes wait for the first instead of training too.

@@ -142,8 +142,16 @@ def test_listing_detail_has_the_sellers_other_listings_and_snapshots(engine, ids
     assert detail.score.score == pytest.approx(0.97)
 
 
-def test_passwords_are_argon2_hashed_and_checked():
+def test_passwords_are_argon2_hashed_and_checked(monkeypatch):
+    from argon2 import PasswordHasher
+
+    import review.auth
+
+    # The production hasher (the suite uses a cheap one, tests/conftest.py): RFC 9106's recommended parameters.
+    monkeypatch.setattr(review.auth, "_hasher", PasswordHasher())
+    assert review.auth._hasher.time_cost >= 3 and review.auth._hasher.memory_cost >= 64 * 1024
     hashed = hash_password("correct horse battery")
+    assert "$m=65536,t=3" in hashed
     assert hashed.startswith("$argon2id$") and "correct" not in hashed
     assert verify_password(hashed, "correct horse battery")
     assert not verify_password(hashed, "wrong horse battery")
