@@ -39,7 +39,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LANGS = frozenset({"zh", "en", "emoji", "pinyin"})
+# Latin-script terms of other languages (es, fr, pt, it, de, vi, id, tl, sw) are matched like English ones.
+LANGS = frozenset({"zh", "en", "emoji", "pinyin", "es", "fr", "pt", "it", "de", "vi", "id", "tl", "sw"})
 KINDS = ("species", "product", "coded", "intent", "exclusion")
 HIT_KINDS = ("species", "product", "coded")  # kinds that point at a wildlife group
 ANY_GROUP = "*"

@@ -103,12 +103,20 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bseiz(?:ed|ure|ures|es)\b|\bconfiscat\w*|\barrest\w*|\bsentenc\w*|\bjail\w*|\bprison\b"
                         r"|\bconvict\w*|\bprosecut\w*|\bcharged\b|\bcourt\b|\bcustoms\b|\bpolice\b|\bauthorities\b"
                         r"|\bsmuggl\w*|\bcrackdown\b|\bintercepted\b|\bpoach(?:ing|ers?|ed)\b|\bsting operation\b"
-                        r"|\bfined\b|\bfines\b|\bguilty\b|\bpleaded\b|\bverdict\b|\bindicted\b|\bon trial\b"),
+                        r"|\bfined\b|\bfines\b|\bguilty\b|\bpleaded\b|\bverdict\b|\bindicted\b|\bon trial\b"
+                        # the languages of the lexicon's other Latin-script names (es, fr, pt, de, vi, id/ms, tl, sw)
+                        r"|\bincauta\w*|\bdecomis\w*|\bdetenid[oa]s?\b|\bcontrabando\b|\bprofepa\b|\bapreen[sd]\w*"
+                        r"|\bsaisi(?:e|es|s)?\b|\binterpell\w*|\bdouanes?\b|\bbraconn\w*|\bbeschlagnahm\w*|\bfestgenommen\b"
+                        r"|\bbắt giữ\b|\bthu giữ\b|\btịch thu\b|\bvi phạm\b|\bkhởi tố\b|\bxét xử\b|\bbuôn lậu\b|\bhải quan\b"
+                        r"|\bdisita\b|\bditangkap\b|\bpenyitaan\b|\bpenyelundupan\b|\bbksda\b"
+                        r"|\bnahuli\b|\bnasabat\b|\binaresto\b|\bkinumpiska\b"
+                        r"|\bzakamatwa\b|\bkukamatwa\b|\bwamekamatwa\b|\bamekamatwa\b|\bwalikamatwa\b|\balikamatwa\b|\bimekamatwa\b|\bmahakama\w*|\bujangili\b|\bkws\b"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect\w*|\bconserv\w*|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
                      r"|\bpetition\b|\bsave the\b|\bstop the\b|\bawareness\b|\bwildlife day\b|\bsanctuary\b"
-                     r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?!\s*(?:permit|paper|cert))"),
+                     r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?!\s*(?:permit|paper|cert))"
+                     r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b|\bkonservasi\b|\buhifadhi\b"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
                  r"|\bjournalist\b|\bdocumentary\b|\bstudy\b|\bresearch\w*\b|\bscientists?\b|\binvestigation\b"),

@@ -44,7 +44,7 @@ def test_version_is_a_content_hash(tmp_path: Path) -> None:
     ("row", "column", "reason"),
     [
         ("象牙,zh,ivory,animal,0.7,,,,", "kind", "'animal' is not one of"),
-        ("象牙,fr,ivory,product,0.7,,,,", "lang", "'fr' is not one of"),
+        ("象牙,ja,ivory,product,0.7,,,,", "lang", "'ja' is not one of"),
         ("象牙,zh,ivory,product,high,,,,", "confidence", "'high' is not a number"),
         ("象牙,zh,ivory,product,1.5,,,,", "confidence", "outside 0..1"),
         ("象牙,zh,ivory,product,0.7,,2026-13-01,,", "added", "not an ISO date"),
