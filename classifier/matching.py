@@ -11,9 +11,15 @@ from typing import Any, NamedTuple
 
 __all__ = ["LazyAutomaton", "Span", "TermMatcher"]
 
-_WORD = "a-z0-9"
-_WORDCHAR = re.compile(f"[{_WORD}]")
 _WORDCHAR_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+# Scripts written without spaces between words: a term of theirs matches anywhere.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _is_word_char(char: str) -> bool:
+    """a-z, 0-9 and the letters of other spaced alphabets (é, ừ, ß): a Latin term must not start or end inside
+    a word of them ("giá", price, is not inside "giác"). Chinese, Japanese and Korean characters are not."""
+    return char in _WORDCHAR_SET or (char.isalpha() and not _UNSPACED.match(char))
 
 
 class Span(NamedTuple):
@@ -80,7 +86,7 @@ class TermMatcher:
         self.terms = tuple(unique)
         # term -> (length, starts with a letter/digit, ends with one): the boundary checks to make.
         self._search = LazyAutomaton({
-            t: (len(t), bool(_WORDCHAR.fullmatch(t[0])), bool(_WORDCHAR.fullmatch(t[-1]))) for t in unique
+            t: (len(t), _is_word_char(t[0]), _is_word_char(t[-1])) for t in unique
         })
 
     def find(self, text: str) -> list[Span]:
@@ -89,9 +95,9 @@ class TermMatcher:
         size = len(text)
         for end, (length, latin_start, latin_end) in self._search.iter(text):
             start = end + 1 - length
-            if latin_start and start and text[start - 1] in _WORDCHAR_SET:
+            if latin_start and start and _is_word_char(text[start - 1]):
                 continue
-            if latin_end and end + 1 < size and text[end + 1] in _WORDCHAR_SET:
+            if latin_end and end + 1 < size and _is_word_char(text[end + 1]):
                 continue
             if length > best.get(start, 0):
                 best[start] = length

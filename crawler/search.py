@@ -21,15 +21,31 @@ def night_index(override: int | str | None = None) -> int:
     return date.today().toordinal()
 
 
-def terms_by_group(lexicon, groups: list[str], kinds: list[str]) -> dict[str, list[str]]:
-    """Distinct search terms of each group, most confident first; terms of one character are left out."""
+def _encodable(term: str, encoding: str | None) -> bool:
+    if not encoding:
+        return True
+    try:
+        term.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def terms_by_group(lexicon, groups: list[str], kinds: list[str], langs: list[str] | None = None,
+                   encoding: str | None = None) -> dict[str, list[str]]:
+    """Distinct search terms of each group, most confident first; terms of one character are left out, and so
+    are terms of other languages than `langs` (all when None) and terms `encoding` cannot write (a GBK search box
+    asked for "sừng tê giác" would receive "s?ng tê giác")."""
     wanted = set(groups)
+    languages = set(langs) if langs is not None else None
     found: dict[str, dict[str, float]] = {}
     for entry in lexicon.entries:
         if entry.kind not in kinds or (wanted and entry.group not in wanted):
             continue
+        if languages is not None and entry.lang not in languages:
+            continue
         term = entry.term.strip()
-        if len(term) < 2:
+        if len(term) < 2 or not _encodable(term, encoding):
             continue
         bucket = found.setdefault(entry.group, {})
         bucket[term] = max(bucket.get(term, 0.0), float(entry.confidence))
@@ -70,4 +86,5 @@ def search_url(search: Search, base_url: str, term: str, page: int = 1) -> str:
 
 
 def tonight_queries(search: Search, lexicon, night: int) -> list[str]:
-    return pick_terms(terms_by_group(lexicon, search.groups, list(search.kinds)), search.terms_per_night, night)
+    by_group = terms_by_group(lexicon, search.groups, list(search.kinds), list(search.langs), search.encoding)
+    return pick_terms(by_group, search.terms_per_night, night)

@@ -140,6 +140,10 @@ class Search(_Strict):
     groups: list[str] = Field(default_factory=list, description="lexicon groups to draw terms from (all when empty)")
     kinds: list[Literal["species", "product", "coded"]] = Field(
         default_factory=lambda: ["product", "species", "coded"], description="lexicon term kinds to search for")
+    langs: list[str] = Field(
+        default_factory=lambda: ["zh", "en", "pinyin", "emoji"],
+        description="lexicon languages whose terms are searched (add vi, id, es, fr, pt, de, it, tl or sw for a "
+                    "marketplace in that language)")
     terms_per_night: int = Field(default=20, ge=1, le=10_000, description="cap on queries per night")
     max_pages_per_query: int = Field(default=3, ge=1, le=100, description="result pages followed per query")
 
@@ -152,6 +156,16 @@ class Search(_Strict):
             value.format(query="x", page=1)
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"placeholders other than {{query}} and {{page}} are not allowed: {exc}") from None
+        return value
+
+    @field_validator("langs")
+    @classmethod
+    def _langs(cls, value: list[str]) -> list[str]:
+        from classifier.lexicon import LANGS
+
+        unknown = sorted(set(value) - LANGS)
+        if unknown:
+            raise ValueError(f"unknown lexicon language(s) {', '.join(unknown)}; use {', '.join(sorted(LANGS))}")
         return value
 
     @field_validator("encoding")

@@ -41,6 +41,23 @@ def test_terms_come_from_the_lexicon_by_group_and_kind():
     assert not excluded & set(by_group["pangolin"])
 
 
+def test_search_terms_are_in_the_sites_languages_and_its_encoding_can_write_them():
+    from classifier.lexicon import load_lexicon
+
+    lexicon = load_lexicon()
+    everything = terms_by_group(lexicon, ["rhino_horn"], ["product"])["rhino_horn"]
+    assert "sừng tê giác" in everything and "犀角" in everything
+    chinese_shop = terms_by_group(lexicon, ["rhino_horn"], ["product"], ["zh", "en"], "gbk")["rhino_horn"]
+    assert "犀角" in chinese_shop and "rhino horn" in chinese_shop
+    assert "sừng tê giác" not in chinese_shop and "cuerno de rinoceronte" not in chinese_shop
+    # A language asked for whose terms the encoding cannot write: left out, not garbled.
+    assert "sừng tê giác" not in terms_by_group(lexicon, ["rhino_horn"], ["product"], ["vi"], "gbk").get("rhino_horn", [])
+    assert "sừng tê giác" in terms_by_group(lexicon, ["rhino_horn"], ["product"], ["vi"], "utf-8")["rhino_horn"]
+    assert Search(url_template="/s?q={query}").langs == ["zh", "en", "pinyin", "emoji"]
+    with pytest.raises(ValueError, match="unknown lexicon language"):
+        Search(url_template="/s?q={query}", langs=["klingon"])
+
+
 def test_search_url_encodes_the_query_in_the_sites_charset():
     gbk = Search(url_template="/search.php?kw={query}&p={page}", encoding="gbk")
     assert search_url(gbk, "http://shop.test", "象牙", page=2) == "http://shop.test/search.php?kw=%CF%F3%D1%C0&p=2"
