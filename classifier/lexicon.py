@@ -21,6 +21,7 @@ from wildwatch.resources import LEXICON_DIR
 from wildwatch.errors import UserError
 
 __all__ = [
+    "CORE_LANGS",
     "LANGS",
     "KINDS",
     "HIT_KINDS",
@@ -39,8 +40,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Latin-script terms of other languages (es, fr, pt, it, de, vi, id, tl, sw) are matched like English ones.
-LANGS = frozenset({"zh", "en", "emoji", "pinyin", "es", "fr", "pt", "it", "de", "vi", "id", "tl", "sw"})
+#: The Chinese and English lexicon: what a site's search box is asked by default (crawler.siteconfig.Search).
+CORE_LANGS = ("zh", "en", "pinyin", "emoji")
+#: Plain names used on other languages' marketplaces, Latin script, matched like English ones.
+OTHER_LANGS = ("es", "fr", "pt", "it", "de", "vi", "id", "tl", "sw")
+LANGS = frozenset(CORE_LANGS + OTHER_LANGS)
 KINDS = ("species", "product", "coded", "intent", "exclusion")
 HIT_KINDS = ("species", "product", "coded")  # kinds that point at a wildlife group
 ANY_GROUP = "*"

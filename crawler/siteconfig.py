@@ -132,6 +132,12 @@ class Limits(_Strict):
         return self
 
 
+def _core_langs() -> tuple[str, ...]:
+    from classifier.lexicon import CORE_LANGS
+
+    return CORE_LANGS
+
+
 class Search(_Strict):
     """Search-seeded crawling: the site's search URL queried with lexicon terms, a few each night."""
 
@@ -141,7 +147,7 @@ class Search(_Strict):
     kinds: list[Literal["species", "product", "coded"]] = Field(
         default_factory=lambda: ["product", "species", "coded"], description="lexicon term kinds to search for")
     langs: list[str] = Field(
-        default_factory=lambda: ["zh", "en", "pinyin", "emoji"],
+        default_factory=lambda: list(_core_langs()),
         description="lexicon languages whose terms are searched (add vi, id, es, fr, pt, de, it, tl or sw for a "
                     "marketplace in that language)")
     terms_per_night: int = Field(default=20, ge=1, le=10_000, description="cap on queries per night")
