@@ -67,7 +67,7 @@ forbidden = sorted(n for n in names if n.startswith(("wildwatch_data/independent
                                                      "wildwatch_data/bench/", "wildwatch_data/exports/",
                                                      "wildwatch_data/crawl_state/", "wildwatch_data/spool/",
                                                      "models/", "tests/", "scripts/"))
-                   or n.endswith(("heldout.txt", "heldout.jsonl", ".db", ".key", ".joblib")))
+                   or n.endswith(("heldout.txt", "heldout.jsonl", ".db", ".key", ".joblib", ".pkl.gz")))
 for problem, files in (("missing", missing), ("must not ship", forbidden)):
     for name in files:
         print(f"{problem}: {name}", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from classifier.artifacts import MODEL_FILE
 from support.cli import ROOT, invoke, wildwatch_env
 
 SECRET = "S3cretPassw0rd"
@@ -173,7 +174,7 @@ def _files(tmp: Path, trained_models_dir: Path) -> None:
     tampered = tmp / "tampered-models"
     shutil.copytree(trained_models_dir, tampered)
     version = (tampered / "ACTIVE").read_text(encoding="utf-8").strip()
-    with open(tampered / version / "model.joblib", "ab") as artifact:
+    with open(tampered / version / MODEL_FILE, "ab") as artifact:
         artifact.write(b"\0")
 
 

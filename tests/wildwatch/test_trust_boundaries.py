@@ -4,7 +4,9 @@ Scrapy's consoles that run code are off; the crawler stays on the site's host an
 """
 from __future__ import annotations
 
+import gzip
 import json
+import pickle
 import shutil
 import signal
 import subprocess
@@ -18,7 +20,7 @@ from scrapy.utils.python import without_none_values
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from classifier.artifacts import MODEL_FILE, ModelIncompatibleError
+from classifier.artifacts import LEGACY_MODEL_FILE, MODEL_FILE, ModelIncompatibleError, sha256_file
 from classifier.scorer import Scorer
 from support.cli import ROOT, run_cli, wildwatch_env
 from crawler.siteconfig import SiteConfig, SiteConfigError, load_site_config
@@ -50,12 +52,12 @@ def test_tampered_model_is_refused_before_any_of_it_is_unpickled(trained_models_
     shutil.copytree(trained_models_dir, models)
     version_dir = models / (models / "ACTIVE").read_text(encoding="utf-8").strip()
     marker = tmp_path / "pwned"
-    joblib.dump(_Payload(marker), tmp_path / "probe.joblib")
-    joblib.load(tmp_path / "probe.joblib")  # the payload is live: loading it runs code
+    (tmp_path / "probe.pkl.gz").write_bytes(gzip.compress(pickle.dumps(_Payload(marker))))
+    pickle.loads(gzip.decompress((tmp_path / "probe.pkl.gz").read_bytes()))  # the payload is live: loading it runs code
     assert marker.exists()
     marker.unlink()
 
-    shutil.copyfile(tmp_path / "probe.joblib", version_dir / MODEL_FILE)  # swapped in, metadata unchanged
+    shutil.copyfile(tmp_path / "probe.pkl.gz", version_dir / MODEL_FILE)  # swapped in, metadata unchanged
     with pytest.raises(ModelIncompatibleError, match="does not match the sha256.*refusing to unpickle it"):
         Scorer.load(models)
     assert not marker.exists()
@@ -64,6 +66,30 @@ def test_tampered_model_is_refused_before_any_of_it_is_unpickled(trained_models_
                      wildwatch_env(tmp_path / "data", models))
     assert result.returncode == 2 and "refusing to unpickle it" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not marker.exists()
+
+
+def test_a_version_saved_by_joblib_before_still_loads_and_is_checked(trained_models_dir, tmp_path):
+    """Versions written before the artifact became a gzip pickle name model.joblib in their metadata: they
+    load as they did, under the same hash check."""
+    models = tmp_path / "models"
+    shutil.copytree(trained_models_dir, models)
+    version_dir = models / (models / "ACTIVE").read_text(encoding="utf-8").strip()
+    current = Scorer.load(models)
+    model = pickle.loads(gzip.decompress((version_dir / MODEL_FILE).read_bytes()))
+    (version_dir / MODEL_FILE).unlink()
+    joblib.dump(model, version_dir / LEGACY_MODEL_FILE, compress=3)
+    metadata_path = version_dir / "metadata.json"
+    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    metadata.update(artifact=LEGACY_MODEL_FILE, artifact_sha256=sha256_file(version_dir / LEGACY_MODEL_FILE))
+    metadata_path.write_text(json.dumps(metadata), encoding="utf-8")
+    probe = ("出 穿山甲片 私聊", "包邮")
+    assert Scorer.load(models).score(*probe).score == pytest.approx(current.score(*probe).score)
+
+    marker = tmp_path / "pwned"
+    joblib.dump(_Payload(marker), version_dir / LEGACY_MODEL_FILE)  # tampered: refused before joblib reads it
+    with pytest.raises(ModelIncompatibleError, match="does not match the sha256.*refusing to unpickle it"):
+        Scorer.load(models)
     assert not marker.exists()
 
 
