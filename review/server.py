@@ -8,7 +8,11 @@ from __future__ import annotations
 import threading
 import time
 
+from waitress import wasyncore
 from waitress.server import create_server
+
+#: How long the serving loop waits in select() before it checks whether it should stop.
+_POLL_SECONDS = 0.2
 
 
 class ReviewServer:
@@ -19,7 +23,20 @@ class ReviewServer:
                                      clear_untrusted_proxy_headers=True)
         self.host = host
         self.port = self._server.effective_port
-        self._thread = threading.Thread(target=self._server.run, name="review-server", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="review-server", daemon=True)
+
+    def _serve(self) -> None:
+        """waitress's loop, one poll at a time, until asked to stop; then the sockets are closed here, in the
+        thread that selects on them (closing them from another thread broke its select with EBADF)."""
+        server = self._server
+        try:
+            while not self._stopping.is_set() and server._map:
+                server.asyncore.loop(timeout=_POLL_SECONDS, map=server._map,
+                                     use_poll=server.adj.asyncore_use_poll, count=1)
+        finally:
+            server.task_dispatcher.shutdown()
+            wasyncore.close_all(server._map)
 
     @property
     def url(self) -> str:
@@ -39,5 +56,6 @@ class ReviewServer:
             pass
 
     def __exit__(self, *_exc) -> None:
-        self._server.close()
+        self._stopping.set()
+        self._server.pull_trigger()  # wakes the loop's select at once
         self._thread.join(timeout=5)

@@ -204,3 +204,26 @@ def test_bulk_ids_in_other_digits_or_out_of_range_are_ignored(served):
     assert answer.status_code == 302
     page = session.get(f"{server.url}/listing/{ids['N1']}", timeout=30).text
     assert 'id="current-decision"' in page and "confirmed" in page
+
+
+def test_the_server_stops_cleanly_with_a_connection_open(monkeypatch):
+    """Leaving the block stops the serving thread without an exception in it (its sockets were once closed from
+    the caller's thread while it sat in select(): EBADF) and frees the port, even with a keep-alive client."""
+    import socket
+    import threading
+
+    failures = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    session = requests.Session()  # keeps its connection open after the answer
+    with ReviewServer(app, port=0) as server:
+        assert session.get(server.url + "/", timeout=10).text == "ok"
+        thread, port = server._thread, server.port
+    assert not thread.is_alive() and not failures, failures
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    session.close()
