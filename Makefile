@@ -45,7 +45,8 @@ db: $(STAMP)
 # Train the classifier when no usable model is active (a fresh clone, or a model built by an older
 # version of the classifier, which Scorer.load refuses with the reason).
 model: $(STAMP)
-	@if [ -f models/ACTIVE ] && $(PY) -c "from classifier.scorer import Scorer; Scorer.load()" 2>/dev/null; then \
+	@if [ -f models/ACTIVE ] && $(PY) -c "from classifier.scorer import Scorer; from wildwatch.config import Settings; \
+			Scorer.load(Settings.from_env().models_dir)" 2>/dev/null; then \
 		echo "model: $$(cat models/ACTIVE)"; \
 	else \
 		$(WILDWATCH) train; \

@@ -65,8 +65,8 @@ def run(scorer: Any, listings: list[dict[str, str]], *, repeats: int = 3, batch_
 
     result = StageResult(STAGE)
     n = len(listings)
-    analyzer = scorer._analyzer  # the scorer's own first step: normalise + lexicon rules
-    lexicon = analyzer.lexicon
+    model = scorer.model  # InferenceModel (or a pipeline's PipelineScoring): analyse, then predict_proba
+    lexicon = model.lexicon
     texts = [f"{item['title']} {item['description']}" for item in listings]
     chars = sum(len(t) for t in texts) / max(n, 1)
 
@@ -97,13 +97,10 @@ def run(scorer: Any, listings: list[dict[str, str]], *, repeats: int = 3, batch_
 
     def analyse() -> None:
         clear_text_caches()
-        analyses[:] = analyzer.transform(listings)
+        analyses[:] = model.analyse(listings)
 
-    def model_only() -> None:  # what score_many runs after the analysis: the fast path when the layout has one
-        if scorer._fast is not None:
-            scorer._fast.predict_proba(analyses)
-        else:
-            scorer._rest.predict_proba(analyses)
+    def model_only() -> None:  # what score_many runs after the analysis
+        model.predict_proba(analyses)
 
     def one_at_a_time() -> None:
         clear_text_caches()
@@ -165,7 +162,7 @@ def run(scorer: Any, listings: list[dict[str, str]], *, repeats: int = 3, batch_
         f"without the memos of repeated field texts: {parts['full path without text memos']:,.0f} listings/s "
         f"(these listings repeat titles: {len({item['title'] for item in listings}):,} distinct of {n:,})"
     )
-    uses_jieba = any("words" == name for name, _ in scorer._rest.named_steps["features"].transformer_list)
+    uses_jieba = model.uses_words
     result.notes.append(
         "the model's features are char n-grams + rule evidence; jieba word features are "
         + ("on" if uses_jieba else "off (build_pipeline(words=False)), so the full path does not run jieba at all")

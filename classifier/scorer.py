@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import load_model
+from classifier.artifacts import load_scoring_model
 from classifier.evidence import Evidence
-from classifier.features import Analysis, FastModel, adjust_for_missing_evidence
+from classifier.inference import Analysis, InferenceModel, adjust_for_missing_evidence
 from classifier.rules import best_group
 from classifier.signals import SIGNAL_FAMILIES
 from classifier.taxa import TaxonMatch, TaxonMatcher, default_matcher
@@ -86,10 +86,13 @@ class Scorer:
     """Scores listings with one model version; build it with ``Scorer.load``."""
 
     def __init__(self, model: Any, metadata: Mapping[str, Any], threshold: float | None = None) -> None:
-        self._analyzer = model.named_steps["analyze"]
-        self._rest = model[1:]  # features + classifier, fed the analyzer's output
-        # The same probabilities without scikit-learn's per-call checks; None for a layout it does not know.
-        self._fast = FastModel.for_pipeline(self._rest)
+        """``model``: an ``InferenceModel`` (what ``load`` reads: no scikit-learn), or a fitted pipeline."""
+        if not isinstance(model, InferenceModel) and hasattr(model, "named_steps"):
+            from classifier.features import scoring_model  # imports scikit-learn: only for a pipeline
+
+            model = scoring_model(model)
+        # analyse(records) -> analyses, predict_proba(analyses), .rules, .lexicon
+        self.model = model
         self.metadata = dict(metadata)
         self.version: str = str(metadata["version"])
         chosen = metadata["threshold"] if threshold is None else threshold
@@ -114,7 +117,7 @@ class Scorer:
         the crawl pass ``Settings.models_dir`` and ``Settings.threshold`` (WILDWATCH_MODELS_DIR,
         WILDWATCH_THRESHOLD); the classifier reads no environment.
         """
-        model, metadata = load_model(Path(models_dir))
+        model, metadata = load_scoring_model(Path(models_dir))
         return cls(model, metadata, threshold)
 
     def _result(self, analysis: Analysis, probability: float) -> ScoreResult:
@@ -152,9 +155,8 @@ class Scorer:
         records = list(records)
         if not records:
             return []
-        analyses = self._analyzer.transform(records)
-        probabilities = (self._fast.predict_proba(analyses) if self._fast is not None
-                         else self._rest.predict_proba(analyses)[:, 1])
+        analyses = self.model.analyse(records)
+        probabilities = self.model.predict_proba(analyses)
         probabilities = adjust_for_missing_evidence(probabilities, analyses, self.no_evidence_shift,
                                                     self.no_offer_shift)
         return [self._result(a, p) for a, p in zip(analyses, probabilities)]

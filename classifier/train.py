@@ -23,7 +23,7 @@ from classifier.artifacts import save_model, sha256_file, write_active
 from classifier.card import render_model_card
 from classifier.evaluation import choose_threshold, evaluate
 from classifier.features import (DEFAULT_MODEL_CONFIG, NO_EVIDENCE_BAR, NO_OFFER_BAR, adjust_for_missing_evidence,
-                                 build_pipeline, no_evidence_shift, shift_probability)
+                                 build_pipeline, inference_model, no_evidence_shift, shift_probability)
 from classifier.labelled import LabelledDataError, LabelledRow, extra_sets, is_test_id, read_training_sets
 from classifier.lexicon import load_lexicon
 from wildwatch.resources import LABELLED_CSV, LEXICON_DIR
@@ -211,7 +211,8 @@ def train(
         "seed": seed,
     }
     models_dir.mkdir(parents=True, exist_ok=True)
-    metadata = save_model(pipeline, version_dir, metadata, render_model_card(metadata))
+    metadata = save_model(pipeline, version_dir, metadata, render_model_card(metadata),
+                          inference=inference_model(pipeline))
     if activate:
         write_active(models_dir, version_dir.name)
     return TrainReport(

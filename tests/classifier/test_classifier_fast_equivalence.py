@@ -21,7 +21,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from classifier import text as T
-from classifier.features import CharNgramCounter
+from classifier.inference import CharNgramCounter
 from classifier.rules import latin_words
 from classifier.signals import SignalMatcher, _split_top_level
 from classifier.text import TextCache, clear_text_caches, normalise
@@ -126,7 +126,7 @@ def test_memos_change_nothing(trained_scorer) -> None:
     assert first == plain
     assert again == plain
     # the rule set's own evidence, field by field, equals the uncached computation
-    rules = trained_scorer._analyzer.rules_
+    rules = trained_scorer.model.rules
     for text in TEXTS[:120]:
         n = normalise(text)
         if n:
@@ -136,7 +136,7 @@ def test_memos_change_nothing(trained_scorer) -> None:
 
 
 def test_shared_latin_words_give_each_matchers_own_findings(trained_scorer) -> None:
-    rules = trained_scorer._analyzer.rules_
+    rules = trained_scorer.model.rules
     for text in TEXTS + [normalise(t) for t in TEXTS]:
         words = latin_words(text)
         assert rules.pinyin.find(text, words) == rules.pinyin.find(text)

@@ -117,7 +117,7 @@ def test_scoring_reads_at_most_the_capped_length(trained_scorer, name):
     huge = trained_scorer.score(text, text)
     capped = trained_scorer.score(text[:MAX_TITLE_CHARS], text[:MAX_DESCRIPTION_CHARS])
     assert huge.score == capped.score and huge.evidence == capped.evidence
-    analysis = trained_scorer._analyzer.transform([{"title": text, "description": text}])[0]
+    analysis = trained_scorer.model.analyse([{"title": text, "description": text}])[0]
     assert len(analysis.text) <= MAX_TITLE_CHARS + 3 + MAX_DESCRIPTION_CHARS
 
 

@@ -20,7 +20,7 @@ from scrapy.utils.python import without_none_values
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from classifier.artifacts import LEGACY_MODEL_FILE, MODEL_FILE, ModelIncompatibleError, sha256_file
+from classifier.artifacts import INFERENCE_FILE, LEGACY_MODEL_FILE, MODEL_FILE, ModelIncompatibleError, sha256_file
 from classifier.scorer import Scorer
 from support.cli import ROOT, run_cli, wildwatch_env
 from crawler.siteconfig import SiteConfig, SiteConfigError, load_site_config
@@ -67,6 +67,27 @@ def test_tampered_model_is_refused_before_any_of_it_is_unpickled(trained_models_
     assert result.returncode == 2 and "refusing to unpickle it" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not marker.exists()
+
+
+def test_a_tampered_inference_artifact_is_refused_and_so_is_a_version_with_any_changed_artifact(
+        trained_models_dir, tmp_path):
+    """The scorer unpickles the inference artifact only; it is hash-checked the same way, and a version whose
+    pipeline artifact changed is refused as a whole although the scorer would not unpickle that one."""
+    models = tmp_path / "models"
+    shutil.copytree(trained_models_dir, models)
+    version_dir = models / (models / "ACTIVE").read_text(encoding="utf-8").strip()
+    marker = tmp_path / "pwned"
+    original = (version_dir / INFERENCE_FILE).read_bytes()
+    (version_dir / INFERENCE_FILE).write_bytes(gzip.compress(pickle.dumps(_Payload(marker))))
+    with pytest.raises(ModelIncompatibleError, match=f"{INFERENCE_FILE} does not match the sha256.*refusing"):
+        Scorer.load(models)
+    assert not marker.exists()
+    (version_dir / INFERENCE_FILE).write_bytes(original)
+    assert Scorer.load(models).version == version_dir.name
+    with open(version_dir / MODEL_FILE, "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ModelIncompatibleError, match=f"{MODEL_FILE} does not match the sha256"):
+        Scorer.load(models)
 
 
 def test_a_version_saved_by_joblib_before_still_loads_and_is_checked(trained_models_dir, tmp_path):
