@@ -23,11 +23,12 @@ help:
 	@echo "make test-postgres - only the second pass: the tests marked db, on throwaway PostgreSQL databases"
 	@echo "make test-fast - the unit tests only (no browser, crawl processes, servers or load): about 2 minutes"
 	@echo "make wheel-check - build the wheel, install it in a fresh venv, run a demo night in an empty folder"
+	@echo "make test WHEEL_CHECK=1 - make test, with the wheel check run beside its PostgreSQL pass (CI)"
 
+# The packages go in with uv when it can (seconds; pip took a minute), else pip: scripts/install_python_packages.sh.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	bash scripts/install_python_packages.sh $(PY) -e ".[dev]"
 	touch $(STAMP)
 
 setup: $(STAMP) browser ocr
@@ -61,9 +62,12 @@ run: setup db model
 services:
 	bash scripts/ensure_services.sh
 
+# WHEEL_CHECK=1 (what .ci/run does) runs the wheel check beside the PostgreSQL pass, which spends most of its time
+# waiting on the database server: their outputs are printed one after the other, each when it is done.
 test: setup lint test-model
 	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory $(if $(filter 1,$(WHEEL_CHECK)),-j2 --output-sync=target) test-postgres \
+		$(if $(filter 1,$(WHEEL_CHECK)),wheel-check)
 
 # The first pass of `make test`: the whole suite on SQLite.
 test-sqlite: setup

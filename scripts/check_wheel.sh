@@ -77,38 +77,11 @@ echo "wheel contents: the shipped data is there, the evaluation-only sets and ru
 
 # 3. A fresh venv outside the checkout, the wheel and its dependencies from the configured index.
 step "installing the wheel and its dependencies into a fresh venv"
-# uv (a dev dependency, so in make setup's venv) installs the ~1 GB of dependencies in seconds where pip takes
-# minutes; it does not read pip's configuration, so the extra indexes and find-links pip is configured with
-# are handed over. Without uv, or when uv fails, pip does it.
-UV=${UV:-$repo/.venv/bin/uv}
-installed=0
-if [ -x "$UV" ]; then
-  uv_args=()
-  for url in $("$PYTHON" -m pip config get global.extra-index-url 2>/dev/null || true) ${PIP_EXTRA_INDEX_URL:-}; do
-    case "$url" in file://*) [ -d "${url#file://}" ] || continue ;; esac
-    uv_args+=(--extra-index-url "$url")
-  done
-  index=${PIP_INDEX_URL:-$("$PYTHON" -m pip config get global.index-url 2>/dev/null || true)}
-  [ -z "$index" ] || uv_args+=(--index-url "$index")
-  for dir in ${PIP_FIND_LINKS:-} $("$PYTHON" -m pip config get global.find-links 2>/dev/null || true); do
-    [ -d "$dir" ] && uv_args+=(--find-links "$dir")
-  done
-  if "$UV" venv --quiet --seed -p "$PYTHON" "$work/venv" >"$work/install.log" 2>&1 \
-     && "$UV" pip install --quiet --python "$work/venv/bin/python" --index-strategy unsafe-best-match \
-          "${uv_args[@]}" "$wheel" >>"$work/install.log" 2>&1; then
-    installed=1
-    echo "installed with $("$UV" --version)"
-  else
-    echo "uv could not install the wheel (the log follows); pip instead"; tail -5 "$work/install.log"
-    rm -rf "$work/venv"
-  fi
-fi
-if [ "$installed" = 0 ]; then
-  "$PYTHON" -m venv "$work/venv"
-  # --no-compile: byte-compiling ~1 GB of dependencies is most of an install's CPU, and the check needs none of it.
-  "$work/venv/bin/python" -m pip install --quiet --no-compile "$wheel" >"$work/install.log" 2>&1 \
-    || { tail -30 "$work/install.log" >&2; fail "pip install of the wheel"; }
-fi
+# With the checkout venv's uv (a dev dependency) when it is there, else pip: scripts/install_python_packages.sh.
+"$PYTHON" -m venv "$work/venv"
+UV=${UV:-$repo/.venv/bin/uv} bash "$repo/scripts/install_python_packages.sh" "$work/venv/bin/python" "$wheel" \
+  >"$work/install.log" 2>&1 || { tail -30 "$work/install.log" >&2; fail "install of the wheel"; }
+grep -m1 "^installed with" "$work/install.log" || echo "installed with pip"
 site=$("$work/venv/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
 
 # 4. A demo night in an empty directory: the environment names no wildwatch folder and no checkout.
