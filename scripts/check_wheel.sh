@@ -77,9 +77,10 @@ echo "wheel contents: the shipped data is there, the evaluation-only sets and ru
 
 # 3. A fresh venv outside the checkout, the wheel and its dependencies from the configured index.
 step "installing the wheel and its dependencies into a fresh venv"
-# With the checkout venv's uv (a dev dependency) when it is there, else pip: scripts/install_python_packages.sh.
+# With the checkout venv's uv (a dev dependency) when it is there, else pip: scripts/install_python_packages.sh;
+# not byte-compiled (a throwaway venv whose night imports each package in a handful of processes).
 "$PYTHON" -m venv "$work/venv"
-UV=${UV:-$repo/.venv/bin/uv} bash "$repo/scripts/install_python_packages.sh" "$work/venv/bin/python" "$wheel" \
+NO_COMPILE=1 UV=${UV:-$repo/.venv/bin/uv} bash "$repo/scripts/install_python_packages.sh" "$work/venv/bin/python" "$wheel" \
   >"$work/install.log" 2>&1 || { tail -30 "$work/install.log" >&2; fail "install of the wheel"; }
 grep -m1 "^installed with" "$work/install.log" || echo "installed with pip"
 site=$("$work/venv/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")

@@ -6,6 +6,9 @@
 #   bash scripts/install_python_packages.sh VENV_PYTHON PIP_INSTALL_ARGS...
 # UV names the uv binary; by default the one beside VENV_PYTHON, installed there with pip first if missing
 # (uv is a dev dependency, so it belongs in the project's venv anyway). UV=none: pip only.
+# The packages are byte-compiled at install (pip's default; uv's --compile-bytecode): these machines set
+# PYTHONDONTWRITEBYTECODE=1, so a package installed without its .pyc files is compiled again in memory by every
+# process that imports it (the test suite starts ~180). NO_COMPILE=1 leaves that out (a throwaway venv).
 set -euo pipefail
 python=${1:?usage: install_python_packages.sh VENV_PYTHON PIP_INSTALL_ARGS...}
 shift
@@ -26,6 +29,7 @@ if [ "$UV" != none ] && [ -x "$UV" ]; then
     [ -d "$dir" ] && uv_args+=(--find-links "$dir")
   done
   log=$(mktemp "${TMPDIR:-/tmp}/uv-install.XXXXXX")
+  [ "${NO_COMPILE:-0}" = 1 ] || uv_args+=(--compile-bytecode)
   if "$UV" pip install --quiet --python "$python" --index-strategy unsafe-best-match "${uv_args[@]}" "$@" >"$log" 2>&1
   then
     echo "installed with $("$UV" --version)"
@@ -36,5 +40,6 @@ if [ "$UV" != none ] && [ -x "$UV" ]; then
   tail -5 "$log"
   rm -f "$log"
 fi
-# --no-compile: byte-compiling the dependencies is most of an install's CPU; Python compiles what it imports.
-"$python" -m pip install --quiet --no-compile "$@"
+pip_args=()
+[ "${NO_COMPILE:-0}" = 1 ] && pip_args+=(--no-compile)
+"$python" -m pip install --quiet "${pip_args[@]}" "$@"
