@@ -1031,10 +1031,11 @@ def tip(
     note: Optional[str] = typer.Option(None, help="Where the tip came from."),
 ) -> None:
     """Fetch a reported listing in Chromium, score and store it, and queue it for review as a tip."""
-    from review.tips import submit_tip
+    from review.tips import check_tip_url, submit_tip
     from store.db import make_engine, upgrade
 
     config = _settings()
+    check_tip_url(url, config)  # a URL that will be refused is refused before the database is created or migrated
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
     try:

@@ -274,3 +274,11 @@ def test_some_malformed_rows_are_skipped_by_line_and_the_rest_scored(tmp_path, t
     assert result.returncode == 0, result.stderr
     assert "mixed.jsonl line 2: bad JSON" in result.stderr and "Traceback" not in result.stderr
     assert "scored 2 listings" in result.stdout
+
+
+def test_a_refused_tip_url_creates_no_database(tmp_path, trained_models_dir):
+    """`wildwatch tip` checks the URL before it creates or migrates the database (it used to do both first)."""
+    data = tmp_path / "data"
+    result = invoke(["tip", "ftp://example.com/x"], wildwatch_env(data, trained_models_dir, WILDWATCH_DATABASE_URL=""))
+    assert result.returncode == 2 and "only http and https URLs can be fetched" in result.stderr, result.stderr
+    assert not (data / "wildwatch.db").exists()
