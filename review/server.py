@@ -24,6 +24,10 @@ class ReviewServer:
         self.host = host
         self.port = self._server.effective_port
         self._stopping = threading.Event()
+        # Held while the loop closes its sockets and while __exit__ wakes it: once the trigger's descriptor is
+        # closed it must not be written to (EBADF, or worse, a file that has reused the number since).
+        self._closing = threading.Lock()
+        self._closed = False
         self._thread = threading.Thread(target=self._serve, name="review-server", daemon=True)
 
     def _serve(self) -> None:
@@ -35,8 +39,10 @@ class ReviewServer:
                 server.asyncore.loop(timeout=_POLL_SECONDS, map=server._map,
                                      use_poll=server.adj.asyncore_use_poll, count=1)
         finally:
-            server.task_dispatcher.shutdown()
-            wasyncore.close_all(server._map)
+            with self._closing:
+                server.task_dispatcher.shutdown()
+                wasyncore.close_all(server._map)
+                self._closed = True
 
     @property
     def url(self) -> str:
@@ -57,5 +63,7 @@ class ReviewServer:
 
     def __exit__(self, *_exc) -> None:
         self._stopping.set()
-        self._server.pull_trigger()  # wakes the loop's select at once
+        with self._closing:
+            if not self._closed:  # the loop may have seen the flag at its own poll and closed everything already
+                self._server.pull_trigger()  # wakes the loop's select at once
         self._thread.join(timeout=5)

@@ -227,3 +227,18 @@ def test_the_server_stops_cleanly_with_a_connection_open(monkeypatch):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     session.close()
+
+
+def test_leaving_after_the_loop_already_closed_its_sockets_writes_to_none_of_them():
+    """The loop polls its stop flag on its own every 0.2 s; when it has seen it and closed everything before
+    `__exit__` wakes it, the closed trigger must not be written to (CI once failed a test's teardown with EBADF)."""
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    server = ReviewServer(app, port=0).__enter__()
+    assert requests.get(server.url + "/", timeout=10).text == "ok"
+    server._stopping.set()  # what __exit__ does first; the loop notices at its next poll
+    server._thread.join(timeout=5)
+    assert not server._thread.is_alive()
+    server.__exit__(None, None, None)  # before the fix: os.write on the closed trigger, OSError EBADF
