@@ -97,6 +97,10 @@ def run_crawls(
     night: int | None = None,
 ) -> list[CrawlOutcome]:
     """Crawl every site (concurrently, in this process) and return one outcome per site."""
+    # Scrapy's TLS modules build deprecated aliases with inspect.stack(), which reads the source of every
+    # frame on the stack: imported here rather than deep inside the engine's start-up (~60 frames), it costs
+    # ~0.4 s less CPU in every crawl and worker process.
+    import scrapy.core.downloader.handlers.http11  # noqa: F401
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
