@@ -1,6 +1,7 @@
 """Load: the review app as `wildwatch review` serves it, 100k stored listings, 50 logged-in analysts at once.
 
-For WILDWATCH_LOAD_SECONDS (default 60) every client asks in turn for queue pages with filters,
+WILDWATCH_LOAD_LISTINGS (default 100,000; .ci/run sets 20,000) listings are seeded; for
+WILDWATCH_LOAD_SECONDS (default 60; 10 in CI) every client asks in turn for queue pages with filters,
 listing pages and posts decisions (with the CSRF token of its session). Every request must be
 answered (no 5xx, no refused or timed-out connection), and every decision the app accepted must be
 in `decisions` and in `audit_log`, with each listing's current decision the newest one. Response
