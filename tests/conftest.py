@@ -145,13 +145,26 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(line)
 
 
+MIGRATED = {"engine", "migrated_db_url"}
+
+
 @pytest.fixture
-def db_url(tmp_path):
-    """An empty database on this pass's backend (WILDWATCH_TEST_BACKEND), removed afterwards."""
+def db_url(request, tmp_path):
+    """A database on this pass's backend (WILDWATCH_TEST_BACKEND), removed afterwards: empty, or already
+    at the newest schema when the test (or a fixture it uses) asks for `engine` or `migrated_db_url`, so
+    that all three name the same database. On PostgreSQL a migrated one is a copy of a template migrated
+    once per test process (store.testing.migrated_postgres_template): ~0.4 s less per test."""
     from store.testing import throwaway_database
 
-    with throwaway_database(db_backend.BACKEND, tmp_path) as url:
+    migrated = bool(MIGRATED & set(request.fixturenames))
+    with throwaway_database(db_backend.BACKEND, tmp_path, migrated=migrated) as url:
         yield url
+
+
+@pytest.fixture
+def migrated_db_url(db_url):
+    """`db_url`, at the newest schema."""
+    return db_url
 
 
 @pytest.fixture
@@ -159,7 +172,7 @@ def engine(db_url):
     """An Engine on a freshly migrated database of this pass's backend."""
     from store import db
 
-    db.upgrade(db_url)
+    db.upgrade(db_url)  # at the newest schema already (see db_url): a check
     engine = db.make_engine(db_url)
     yield engine
     engine.dispose()

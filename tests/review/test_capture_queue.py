@@ -50,12 +50,12 @@ def _token(session: requests.Session, url: str) -> str:
 
 
 @pytest.mark.db
-def test_tips_wait_in_the_capture_queue_and_the_app_stays_responsive(chromium, db_url, tmp_path, trained_models_dir):
-    engine = migrated_engine(db_url)
+def test_tips_wait_in_the_capture_queue_and_the_app_stays_responsive(chromium, migrated_db_url, tmp_path, trained_models_dir):
+    engine = migrated_engine(migrated_db_url)
     standard_users(engine)
     seed(engine, [(listing("N1", "Ivory netsuke", "old ivory"), 0.8, [evidence("ivory")])])
     with slow_page(delay=4) as slow:
-        settings = replace(Settings.from_env(), database_url=db_url, data_dir=tmp_path / "data",
+        settings = replace(Settings.from_env(), database_url=migrated_db_url, data_dir=tmp_path / "data",
                            models_dir=trained_models_dir, threshold=None, fetch_allow=f"127.0.0.1:{slow.port}")
         with ReviewServer(create_app(settings), port=0, threads=4) as server:
             alice = requests.Session()

@@ -204,7 +204,7 @@ def test_a_page_larger_than_the_limits_is_refused(chromium, outside):
 
 @pytest.mark.browser
 @pytest.mark.db
-def test_a_tip_with_a_2_mb_seller_url_stores_the_listing_without_it(chromium, db_url, tmp_path, trained_models_dir):
+def test_a_tip_with_a_2_mb_seller_url_stores_the_listing_without_it(chromium, migrated_db_url, tmp_path, trained_models_dir):
     import json
     from dataclasses import replace
 
@@ -222,9 +222,9 @@ def test_a_tip_with_a_2_mb_seller_url_stores_the_listing_without_it(chromium, db
                           "seller": {"@type": "Person", "name": "s", "url": "http://seller.test/" + "a" * 2_000_000}}}
     html = (f"<html><head><title>Carved ivory tusk</title><script type='application/ld+json'>{json.dumps(product)}"
             "</script></head><body><h1>Carved ivory tusk</h1><p>old ivory carving</p></body></html>")
-    engine = migrated_engine(db_url)
+    engine = migrated_engine(migrated_db_url)
     with PageServer({"/item/LONG-1": page(html)}) as shop:
-        settings = replace(Settings.from_env(), database_url=db_url, data_dir=tmp_path / "data",
+        settings = replace(Settings.from_env(), database_url=migrated_db_url, data_dir=tmp_path / "data",
                            models_dir=trained_models_dir, threshold=None, fetch_allow=f"127.0.0.1:{shop.port}")
         outcome = submit_tip(engine, shop.url + "/item/LONG-1", "alice", settings)
     assert outcome.ok, outcome.error
@@ -252,7 +252,7 @@ def test_the_store_refuses_an_overlong_listing_url_and_drops_overlong_seller_and
 
 @pytest.mark.browser
 @pytest.mark.db
-def test_an_evidence_package_does_not_refetch_a_listing_url_that_points_inside(chromium, secret, db_url, tmp_path):
+def test_an_evidence_package_does_not_refetch_a_listing_url_that_points_inside(chromium, secret, migrated_db_url, tmp_path):
     """A listing stored with an inside URL (before this check, or by a hostile site) is not fetched again."""
     import json
     from dataclasses import replace
@@ -263,13 +263,13 @@ def test_an_evidence_package_does_not_refetch_a_listing_url_that_points_inside(c
     from store.db import session_scope
     from wildwatch.config import Settings
 
-    engine = migrated_engine(db_url)
+    engine = migrated_engine(migrated_db_url)
     standard_users(engine)
     ids = seed(engine, [(listing("IN1", "Ivory", "ivory", url=f"http://2130706433:{secret.port}/"), 0.9,
                          [evidence("ivory")])])
     with session_scope(engine) as session:
         repository.add_decision(session, ids["IN1"], "alice", "confirmed")
-    settings = replace(Settings.from_env(), database_url=db_url, data_dir=tmp_path / "data")
+    settings = replace(Settings.from_env(), database_url=migrated_db_url, data_dir=tmp_path / "data")
     package = build_package(engine, ids["IN1"], tmp_path / "pkg", settings, actor="alice")
     manifest = json.loads((tmp_path / "pkg" / "manifest.json").read_text(encoding="utf-8"))
     assert any("127.0.0.1 is a loopback address" in error for error in manifest["capture_errors"]), manifest

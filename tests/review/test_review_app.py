@@ -18,8 +18,8 @@ HOSTILE_DESCRIPTION = '"><svg onload=alert(1)> =HYPERLINK("http://evil") </texta
 
 
 @pytest.fixture
-def setup(db_url, tmp_path):
-    url = db_url
+def setup(migrated_db_url, tmp_path):
+    url = migrated_db_url
     engine = migrated_engine(url)
     standard_users(engine)
     ids = seed(engine, [

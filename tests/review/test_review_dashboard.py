@@ -31,8 +31,8 @@ def seeded(url):
     return url, engine
 
 
-def test_counts_per_marketplace_species_and_night(db_url):
-    url, engine = seeded(db_url)
+def test_counts_per_marketplace_species_and_night(migrated_db_url):
+    url, engine = seeded(migrated_db_url)
     try:
         board = load_dashboard(engine)
     finally:
@@ -48,8 +48,8 @@ def test_counts_per_marketplace_species_and_night(db_url):
     assert "Flagged 3, reviewed 2, confirmed 1" in page
 
 
-def test_empty_database_gives_an_empty_report(db_url):
-    engine = migrated_engine(db_url)
+def test_empty_database_gives_an_empty_report(migrated_db_url):
+    engine = migrated_engine(migrated_db_url)
     try:
         board = load_dashboard(engine)
     finally:
@@ -58,8 +58,8 @@ def test_empty_database_gives_an_empty_report(db_url):
     assert "no flagged listings yet" in report_html(board, "sqlite://")
 
 
-def test_dashboard_page_needs_login_and_shows_the_charts(db_url, tmp_path):
-    url, engine = seeded(db_url)
+def test_dashboard_page_needs_login_and_shows_the_charts(migrated_db_url, tmp_path):
+    url, engine = seeded(migrated_db_url)
     app = create_app(replace(Settings.from_env(), database_url=url, data_dir=tmp_path / "data"), testing=True)
     client = app.test_client()
     assert client.get("/dashboard", headers={"Accept": "text/html"}).status_code == 302
@@ -69,8 +69,8 @@ def test_dashboard_page_needs_login_and_shows_the_charts(db_url, tmp_path):
     assert "Flagged <strong>3</strong>, reviewed <strong>2</strong>" in page
 
 
-def test_report_command_writes_html(db_url, tmp_path, trained_models_dir):
-    url, engine = seeded(db_url)
+def test_report_command_writes_html(migrated_db_url, tmp_path, trained_models_dir):
+    url, engine = seeded(migrated_db_url)
     engine.dispose()
     out = tmp_path / "out" / "report.html"
     env = wildwatch_env(tmp_path / "data", trained_models_dir, WILDWATCH_DATABASE_URL=url)

@@ -31,8 +31,8 @@ def _png() -> bytes:
 
 
 @pytest.fixture
-def app_and_picture(db_url, tmp_path):
-    engine = migrated_engine(db_url)
+def app_and_picture(migrated_db_url, tmp_path):
+    engine = migrated_engine(migrated_db_url)
     standard_users(engine)
     ids = seed(engine, [(listing("P1", "Carved bangle", "old stock", images=["http://shop.test/p1.png",
                                                                                 "http://shop.test/p1-b.png"]),
@@ -53,7 +53,7 @@ def app_and_picture(db_url, tmp_path):
             ListingImage(listing_id=listing_id, image_id=None, url="http://shop.test/p1-b.png", position=2,
                          status="refused", reason="not_an_image"),
         ])
-    app = create_app(replace(Settings.from_env(), database_url=db_url, data_dir=data_dir), testing=True)
+    app = create_app(replace(Settings.from_env(), database_url=migrated_db_url, data_dir=data_dir), testing=True)
     yield app, listing_id, checked
     engine.dispose()
 

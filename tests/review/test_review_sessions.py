@@ -21,11 +21,11 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-def served(db_url, tmp_path):
-    engine = migrated_engine(db_url)
+def served(migrated_db_url, tmp_path):
+    engine = migrated_engine(migrated_db_url)
     standard_users(engine)
     ids = seed(engine, [(listing("N1", "Ivory netsuke", "old ivory"), 0.8, [evidence("ivory")])])
-    settings = replace(Settings.from_env(), database_url=db_url, data_dir=tmp_path / "data")
+    settings = replace(Settings.from_env(), database_url=migrated_db_url, data_dir=tmp_path / "data")
     app = create_app(settings)
     with ReviewServer(app, port=0) as server:
         yield server, app, ids, tmp_path

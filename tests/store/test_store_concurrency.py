@@ -82,11 +82,11 @@ def _writer(url: str, worker: int, barrier, results) -> None:
         engine.dispose()
 
 
-def test_concurrent_writers_never_duplicate_a_listing_or_lose_a_score(db_url, report):
-    db.upgrade(db_url)
+def test_concurrent_writers_never_duplicate_a_listing_or_lose_a_score(migrated_db_url, report):
+    db.upgrade(migrated_db_url)
     context = multiprocessing.get_context("spawn")  # no inherited connections, locks or threads
     barrier, results = context.Barrier(WORKERS), context.Queue()
-    processes = [context.Process(target=_writer, args=(db_url, w, barrier, results)) for w in range(WORKERS)]
+    processes = [context.Process(target=_writer, args=(migrated_db_url, w, barrier, results)) for w in range(WORKERS)]
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=300) for _ in processes]
@@ -96,7 +96,7 @@ def test_concurrent_writers_never_duplicate_a_listing_or_lose_a_score(db_url, re
     assert not errors, "\n".join(errors)
 
     expected = {i for w in range(WORKERS) for b in range(BATCHES) for i in batch_ids(w, b)}
-    engine = db.make_engine(db_url)
+    engine = db.make_engine(migrated_db_url)
     try:
         with engine.connect() as conn:
             def count(model, *where):
