@@ -128,6 +128,66 @@ def test_tesseract_reads_chinese_and_english_in_a_generated_picture():
     assert text_lines_seen(plain) == 0  # a product shot with no text skips Tesseract
 
 
+def test_pictures_read_together_give_each_picture_its_own_text():
+    """One Tesseract process for several pictures (its language models load once): the texts come back in
+    order, a picture without text included, each as reading it alone gives it."""
+    from wildwatch.images.ocr import read_text, read_texts
+
+    with_text, _ = demo_picture("demo", "DB-0142", 1, "crafts")  # 象牙 老料雕件 / 微信 xy88523
+    plain, _ = demo_picture("demo", "DB-0005", 1, "phones")
+    blank = Image.new("L", (40, 40), 255)
+    pictures = [blank, with_text, plain, with_text, blank]
+    together = [result.text for result in read_texts(pictures)]
+    assert len(together) == 5 and together[0] == together[4] == ""
+    assert "象牙" in together[1] and "xy88523" in together[1] and together[3] == together[1]
+    assert together == [read_text(picture).text for picture in pictures]
+
+
+def _tsv(*pages: int) -> str:
+    """Tesseract's TSV output with a page row for each of `pages` (and no words)."""
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+    return header + "".join(f"1\t{page}\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n" for page in pages)
+
+
+def test_page_texts_split_at_form_feeds():
+    from wildwatch.images.ocr import page_texts
+
+    assert page_texts("one\n\f\ftwo\n", _tsv(1, 2, 3), 3) == ["one\n", "", "two\n"]
+    assert page_texts("", _tsv(1), 1) == [""]
+
+
+@pytest.mark.parametrize("text, listed, problem", [
+    ("a\fb\fc", (1, 2), "wrote 3 page texts for 2"),  # a text for a picture that is not there
+    ("a\fb", (1,), "accounted for 1 of 2"),           # a picture Tesseract did not read
+    ("a", (1, 2), "wrote 1 page texts for 2"),
+])
+def test_texts_that_do_not_match_the_pictures_are_refused(text, listed, problem):
+    from wildwatch.images.ocr import page_texts
+
+    with pytest.raises(OSError, match=problem):
+        page_texts(text, _tsv(*listed), 2)
+
+
+def test_when_the_pictures_cannot_be_read_together_each_is_read_alone(monkeypatch):
+    """A picture that makes Tesseract fail costs only its own text: the others are read one by one."""
+    from wildwatch.images import ocr, stage
+
+    calls = []
+
+    def fake_read_texts(images, languages=ocr.LANGUAGES, timeout=60):
+        calls.append(list(images))
+        if len(images) > 1 or images[0] == "bad":
+            raise OSError("tesseract failed (exit 1): Error in pixReadStream")
+        return [ocr.OcrResult(f"text of {images[0]}", "tesseract test")]
+
+    monkeypatch.setattr(ocr, "read_texts", fake_read_texts)
+    assert stage.read_pictures(["a", "bad", "c"]) == [
+        ("text of a", "tesseract test", None),
+        (None, None, "tesseract failed (exit 1): Error in pixReadStream"),
+        ("text of c", "tesseract test", None)]
+    assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
+
+
 def test_missing_tesseract_language_is_named(monkeypatch):
     from wildwatch.images import ocr
 

@@ -1,13 +1,21 @@
-"""Text in listing pictures, read with Tesseract (chi_sim + chi_tra + eng) through pytesseract.
+"""Text in listing pictures, read with Tesseract (chi_sim + chi_tra + eng).
 
 Product photos are small and busy, so each picture is turned grey, scaled up until text is large
 enough for Tesseract's models (about 30 pixels a line), and its contrast stretched. Tesseract puts
 spaces between Chinese characters; they are taken out again so the classifier's lexicon matches.
+
+Loading the three languages' models is ~0.3 s of CPU per Tesseract process, nearly all of what reading
+a product picture costs, so `read_texts` hands several pictures to one process (a list file in; the text
+out, a form feed between pictures, checked against the TSV out, which lists every picture it read).
+pytesseract finds the binary and checks the languages.
 """
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,21 +81,76 @@ def clean_text(raw: str) -> str:
     return "\n".join(lines)
 
 
-def read_text(picture, languages: str = LANGUAGES, timeout: float = TIMEOUT_SECONDS) -> OcrResult:
-    """The text Tesseract reads in `picture` (bytes or a Pillow image); raises OcrUnavailable or OSError."""
-    import pytesseract
+def _as_image(picture):
     from PIL import Image
 
-    engine = engine_name(languages)
     image = Image.open(io.BytesIO(picture)) if isinstance(picture, (bytes, bytearray)) else picture
     image.load()
-    try:
-        raw = pytesseract.image_to_string(preprocess(image), lang=languages, config="--psm 3", timeout=timeout)
-    except RuntimeError as exc:  # pytesseract's timeout
-        raise OSError(f"tesseract gave no answer in {timeout:.0f} s ({exc})") from None
-    except pytesseract.TesseractError as exc:
-        raise OSError(f"tesseract failed: {exc}") from None
-    return OcrResult(clean_text(raw), engine)
+    return image
+
+
+def read_text(picture, languages: str = LANGUAGES, timeout: float = TIMEOUT_SECONDS) -> OcrResult:
+    """The text Tesseract reads in `picture` (bytes or a Pillow image); raises OcrUnavailable or OSError."""
+    return read_texts([picture], languages, timeout)[0]
+
+
+def read_texts(pictures: list, languages: str = LANGUAGES, timeout: float = TIMEOUT_SECONDS) -> list[OcrResult]:
+    """The text of each picture (bytes or Pillow images), in order, read by one Tesseract process.
+
+    Raises OcrUnavailable, or OSError when Tesseract fails, gives no answer within `timeout` seconds or
+    does not account for every picture: the caller then reads the pictures one by one, so that one
+    bad picture costs only its own text.
+    """
+    import pytesseract
+
+    engine = engine_name(languages)
+    if not pictures:
+        return []
+    images = [preprocess(_as_image(picture)) for picture in pictures]
+    with tempfile.TemporaryDirectory(prefix="wildwatch-ocr-") as folder:
+        paths = []
+        for number, image in enumerate(images):
+            paths.append(os.path.join(folder, f"{number:05d}.png"))
+            image.save(paths[-1], compress_level=1)
+        listing = os.path.join(folder, "pictures.txt")
+        with open(listing, "w", encoding="utf-8") as out:
+            out.write("\n".join(paths) + "\n")
+        base = os.path.join(folder, "read")
+        command = [pytesseract.pytesseract.tesseract_cmd, listing, base, "-l", languages, "--psm", "3", "txt", "tsv"]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False,
+                                  env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        except subprocess.TimeoutExpired:
+            raise OSError(f"tesseract gave no answer in {timeout:.0f} s") from None
+        except OSError as exc:
+            raise OSError(f"tesseract could not be run: {exc}") from None
+        if done.returncode != 0:
+            problem = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+            raise OSError(f"tesseract failed (exit {done.returncode}): {problem[0][:300]}")
+        try:
+            with open(base + ".txt", encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            with open(base + ".tsv", encoding="utf-8", errors="replace") as f:
+                tsv = f.read()
+        except FileNotFoundError as exc:
+            raise OSError(f"tesseract wrote no {os.path.basename(exc.filename)}") from None
+    return [OcrResult(clean_text(page), engine) for page in page_texts(text, tsv, len(images))]
+
+
+def page_texts(text: str, tsv: str, pages: int) -> list[str]:
+    """The text of pages 1..`pages` from Tesseract's two outputs of one run.
+
+    The text output is each page's text (what reading that picture alone gives) with a form feed between
+    pages; the TSV output lists every page it read. Raises OSError unless both account for every page.
+    """
+    listed = {int(cells[1]) for cells in (row.split("\t") for row in tsv.splitlines()[1:])
+              if len(cells) >= 12 and cells[0] == "1" and cells[1].isdigit()}
+    if listed != set(range(1, pages + 1)):
+        raise OSError(f"tesseract accounted for {len(listed & set(range(1, pages + 1)))} of {pages} pictures")
+    pieces = text.split("\f")
+    if len(pieces) != pages:
+        raise OSError(f"tesseract wrote {len(pieces)} page texts for {pages} pictures")
+    return pieces
 
 
 def text_lines_seen(image, *, contrast: int = 40) -> int:

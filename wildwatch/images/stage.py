@@ -1,9 +1,10 @@
 """The OCR stage: read the pictures no one has read yet, store their text, re-score their listings.
 
 Runs after the crawl has stored everything (`wildwatch ocr`, and in `wildwatch nightly` after the
-crawls, before the export), never inside it, so OCR's cost does not slow the crawl. Tesseract runs as a
-separate process per picture, two at a time on a two-core machine (threads wait on it), within a time
-budget; what is left is read by the next run. A picture whose file is missing or unreadable gets its
+crawls, before the export), never inside it, so OCR's cost does not slow the crawl. Pictures go in
+batches: threads open each and run the cheap pre-check, then the ones that may carry text are read by
+one Tesseract process per core (two on a two-core machine: loading its language models costs more than
+reading a picture), within a time budget; what is left is read by the next run. A picture whose file is missing or unreadable gets its
 error recorded and the stage goes on. A listing with new picture text gets a new score row (the old ones
 stay: the audit trail) whose evidence names the picture (wildwatch.images.rescore).
 """
@@ -44,23 +45,38 @@ class OcrReport:
                 f"{self.seconds:.1f} s")
 
 
-def read_picture(path: Path, precheck: bool = True) -> tuple[str, str | None]:
-    """(text, engine or PRECHECK) of one stored picture; raises OSError/ValueError naming the problem."""
+def open_picture(path: Path, precheck: bool = True):
+    """The stored picture, loaded, or None when the pre-check sees no text in it; raises OSError/ValueError
+    naming the problem."""
     from PIL import Image, UnidentifiedImageError
 
-    from wildwatch.images.ocr import engine_name, read_text, text_lines_seen
+    from wildwatch.images.ocr import text_lines_seen
 
     try:
         with Image.open(path) as image:
             image.load()
             if precheck and not text_lines_seen(image):
-                return "", f"{engine_name()} ({PRECHECK})"
-            result = read_text(image)
+                return None
+            return image.copy()
     except FileNotFoundError:
         raise OSError(f"picture file {path} is missing") from None
     except UnidentifiedImageError:
         raise ValueError(f"picture file {path} is not a readable image") from None
-    return result.text, result.engine
+
+
+def read_pictures(images: list) -> list[tuple[str | None, str | None, str | None]]:
+    """(text, engine, error) for each picture: all of them read by one Tesseract process, or, when that
+    fails, one by one, so that a picture Tesseract cannot read costs only its own text."""
+    from wildwatch.images.ocr import TIMEOUT_SECONDS, read_texts
+
+    try:
+        return [(result.text, result.engine, None)
+                for result in read_texts(images, timeout=TIMEOUT_SECONDS + 2 * len(images))]
+    except OSError as exc:
+        if len(images) == 1:
+            return [(None, None, str(exc)[:500])]
+        logger.info("OCR of %d pictures together failed (%s): reading them one by one", len(images), exc)
+    return [read_pictures([image])[0] for image in images]
 
 
 def run_ocr(engine, data_dir: Path, scorer, *, limit: int | None = None, budget_seconds: float | None = None,
@@ -74,11 +90,10 @@ def run_ocr(engine, data_dir: Path, scorer, *, limit: int | None = None, budget_
     from store.models import Image
     from wildwatch.images.ocr import engine_name
 
-    engine_name()  # Tesseract missing: say so now, not once per picture
+    no_text = f"{engine_name()} ({PRECHECK})"  # Tesseract missing: say so now, not once per picture
     report = OcrReport()
     started = time.monotonic()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core per tesseract process; we run them side by side
     with session_scope(engine) as session:
         todo = [(image.id, image.sha256, image.path) for image in images_without_ocr(session, limit)]
     changed: set[int] = set()
@@ -88,24 +103,36 @@ def run_ocr(engine, data_dir: Path, scorer, *, limit: int | None = None, budget_
                 report.left = len(todo) - start
                 break
             batch = todo[start:start + BATCH]
-            futures = [pool.submit(read_picture, Path(data_dir) / path, precheck) for _id, _sha, path in batch]
-            rows = []
-            for (image_id, sha256, _path), future in zip(batch, futures):
+            opened = [pool.submit(open_picture, Path(data_dir) / path, precheck) for _id, _sha, path in batch]
+            outcomes: list[tuple[str | None, str | None, str | None]] = []
+            to_read: list[tuple[int, object]] = []
+            for index, future in enumerate(opened):
                 try:
-                    text, used = future.result()
-                    error = None
+                    image = future.result()
                 except (OSError, ValueError) as exc:
-                    text, used, error = None, None, str(exc)[:500]
+                    outcomes.append((None, None, str(exc)[:500]))
+                    continue
+                outcomes.append(("", no_text, None))
+                if image is not None:
+                    to_read.append((index, image))
+            # One Tesseract process per worker, each reading its share of the batch's pictures.
+            shares = [to_read[w::workers] for w in range(workers) if to_read[w::workers]]
+            for share, future in [(share, pool.submit(read_pictures, [image for _i, image in share]))
+                                  for share in shares]:
+                for (index, _image), outcome in zip(share, future.result()):
+                    outcomes[index] = outcome
+            rows = []
+            for (image_id, sha256, _path), (text, used, error) in zip(batch, outcomes):
+                if error:
                     report.failed.append(f"{sha256[:12]}: {error}")
                     logger.warning("OCR of picture %s failed: %s", sha256[:12], error)
+                elif used == no_text:
+                    report.no_text += 1
                 else:
-                    if used and used.endswith(f"({PRECHECK})"):
-                        report.no_text += 1
-                    else:
-                        report.read += 1
-                        if text:
-                            report.with_text += 1
-                            changed.add(image_id)
+                    report.read += 1
+                    if text:
+                        report.with_text += 1
+                        changed.add(image_id)
                 rows.append({"id": image_id, "ocr_text": text, "ocr_engine": used, "ocr_error": error})
             now = utcnow()
             with session_scope(engine) as session:
