@@ -2,7 +2,6 @@
 the store's own repository functions (the same path a crawl takes)."""
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -51,18 +50,11 @@ def seed(engine: Engine, rows: list[tuple[ListingItem, float, list[dict[str, Any
     return ids
 
 
-@lru_cache(maxsize=None)
-def password_hash(password: str) -> str:
-    """One Argon2 hash per password per test process (~0.16 s of CPU each): a real hash with today's
-    parameters, reused by every test that creates a user with that password."""
-    return hash_password(password)
-
-
 def users(engine: Engine, **accounts: tuple[str, str]) -> None:
     """users(engine, alice=("password", "analyst"), ...)."""
     with session_scope(engine) as session:
         for name, (password, role) in accounts.items():
-            add_user(session, name, password_hash(password), role, actor="test")
+            add_user(session, name, hash_password(password), role, actor="test")
 
 
 def migrated_engine(url: str) -> Engine:
