@@ -176,7 +176,7 @@ def text_lines_seen(image, *, contrast: int = 40) -> int:
         labels, count = ndimage.label(mask)
         if not count:
             continue
-        sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, count + 1))
+        sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]  # pixels per mark (sum_labels: 2x slower)
         marks = []
         for index, box in enumerate(ndimage.find_objects(labels)):
             if box is None:
