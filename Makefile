@@ -97,7 +97,7 @@ test-postgres: setup
 	WILDWATCH_TEST_BACKEND=postgresql $(PYTEST) -m "db and not one_pass"
 
 # The unit tests, by marker (tests/conftest.py): not `slow`, i.e. nothing in tests/e2e, no browser, no crawl or
-# nightly run in a CLI process, no PostgreSQL or Redis server of their own, no load test. 1,346 tests, about
+# nightly run in a CLI process, no PostgreSQL or Redis server of their own, no load test. 1,364 tests, about
 # 155 CPU-seconds once the session model is cached (.test-model-cache). On the 2-core machine: 84 s with three
 # processes on a quiet machine (2026-12-06; some tests wait: throttles, lifetimes, CLI processes).
 test-fast: $(STAMP)
