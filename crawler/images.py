@@ -9,19 +9,24 @@ once by content hash, the listing↔picture row against the listing's newest sna
 (404, an HTML page served as image/png, over the size limit, corrupt, over the per-listing count) is
 counted as `wildwatch/images/refused/<reason>` and recorded with its reason; the listing is never touched.
 
+At most WILDWATCH_IMAGES_QUEUED picture requests are in Scrapy's scheduler or downloader at once; the
+pictures wanted beyond that wait as bare URLs and are requested as answers come back (and when the crawl
+would otherwise go idle), so a night's memory does not grow by a Request per picture.
+
 Settings: WILDWATCH_IMAGES (on unless "0"/"false"; `--no-images`, or the environment variable),
-WILDWATCH_IMAGES_MAX_PER_LISTING, WILDWATCH_IMAGES_MAX_MB, WILDWATCH_IMAGES_TYPES (comma-separated).
+WILDWATCH_IMAGES_MAX_PER_LISTING, WILDWATCH_IMAGES_MAX_MB, WILDWATCH_IMAGES_TYPES (comma-separated),
+WILDWATCH_IMAGES_QUEUED.
 """
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from twisted.internet import threads
 
 from crawler.items import ListingItem
@@ -78,7 +83,7 @@ class ImagesPipeline:
     """Schedules each stored listing's pictures and writes what came back; never holds a listing up."""
 
     def __init__(self, crawler, database_url: str, data_dir: Path, limits: ImageLimits, enabled: bool,
-                 batch_size: int = 200, flush_seconds: float = 5.0):
+                 batch_size: int = 200, flush_seconds: float = 5.0, queued: int = 64):
         self.crawler = crawler
         self.database_url = database_url
         self.data_dir = Path(data_dir)
@@ -90,6 +95,9 @@ class ImagesPipeline:
         self.last_flush = time.monotonic()
         self.results: dict[str, object] = {}  # url -> CheckedImage | Refusal, for pictures shared by listings
         self.waiting: dict[str, list[tuple[str, int]]] = defaultdict(list)  # url -> (listing id, position)
+        self.max_queued = max(1, queued)  # picture requests in Scrapy's hands at once
+        self.in_scrapy = 0
+        self.held: deque[str] = deque()  # picture URLs not requested yet, oldest first
         self.engine = None
         self.marketplace_id: int | None = None
 
@@ -106,9 +114,11 @@ class ImagesPipeline:
             enabled = False
         pipeline = cls(crawler, required(settings, "WILDWATCH_DATABASE_URL"), required(settings, "WILDWATCH_DATA_DIR"),
                        limits_from(settings), enabled,
-                       flush_seconds=required(settings, "WILDWATCH_STORE_FLUSH_SECONDS", "getfloat"))
+                       flush_seconds=required(settings, "WILDWATCH_STORE_FLUSH_SECONDS", "getfloat"),
+                       queued=required(settings, "WILDWATCH_IMAGES_QUEUED", "getint"))
         if enabled:
             _keep_page_budget_for_pages(crawler)
+            crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
             # Connected after the store pipeline's handler (pipelines are built in order): the last
             # listings are in the database before the last pictures are linked to them.
             crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -143,30 +153,56 @@ class ImagesPipeline:
             return
         first = url not in self.waiting
         self.waiting[url].append((listing_id, position))
-        if not first:
-            return
-        request = Request(url, callback=self._on_response, errback=self._on_error, priority=PRIORITY,
-                          dont_filter=True,
-                          meta={META: True, "download_maxsize": self.limits.max_bytes,
-                                "handle_httpstatus_all": True})
-        self._count("requested")
-        self.crawler.engine.crawl(request)
+        if first:
+            self.held.append(url)
+            self._release()
+
+    def _release(self) -> None:
+        """Hand held picture URLs to Scrapy while fewer than `max_queued` of its requests are pictures."""
+        while self.held and self.in_scrapy < self.max_queued:
+            url = self.held.popleft()
+            request = Request(url, callback=self._on_response, errback=self._on_error, priority=PRIORITY,
+                              dont_filter=True,
+                              meta={META: True, "download_maxsize": self.limits.max_bytes,
+                                    "handle_httpstatus_all": True})
+            self.in_scrapy += 1
+            self._count("requested")
+            if self.stats is not None:
+                self.stats.max_value(IMAGES + "most_requested_at_once", self.in_scrapy)
+            self.crawler.engine.crawl(request)
+
+    def _answered(self) -> None:
+        self.in_scrapy = max(0, self.in_scrapy - 1)
+        self._release()
+
+    def spider_idle(self, spider) -> None:
+        """Pictures still held when the pages are done: request them, and keep the crawl open for them.
+
+        An idle engine has no request left, so none of ours is in Scrapy's hands whatever the count says
+        (a request dropped without its callback or errback would otherwise hold a place for good)."""
+        if self.held:
+            self.in_scrapy = 0
+            self._release()
+            raise DontCloseSpider
 
     async def _on_response(self, response):
         from scrapy.utils.defer import maybe_deferred_to_future
 
-        self._count("responses")
-        if "cached" in response.flags:  # revalidated (304): counted apart from the pages' 304s
-            self._count("not_modified")
-        if response.status != 200:
-            result = Refusal(f"http_{response.status}", f"HTTP {response.status}")
-        else:
-            content_type = response.headers.get(b"Content-Type")
-            # Decoding and hashing run in a thread: a large photo never stalls the crawl's event loop.
-            result = await maybe_deferred_to_future(
-                threads.deferToThread(check_image, bytes(response.body), content_type, self.limits))
-        self.results[response.request.url] = result
-        self._deliver(response.request.url, self.waiting.pop(response.request.url, []))
+        try:
+            self._count("responses")
+            if "cached" in response.flags:  # revalidated (304): counted apart from the pages' 304s
+                self._count("not_modified")
+            if response.status != 200:
+                result = Refusal(f"http_{response.status}", f"HTTP {response.status}")
+            else:
+                content_type = response.headers.get(b"Content-Type")
+                # Decoding and hashing run in a thread: a large photo never stalls the crawl's event loop.
+                result = await maybe_deferred_to_future(
+                    threads.deferToThread(check_image, bytes(response.body), content_type, self.limits))
+            self.results[response.request.url] = result
+            self._deliver(response.request.url, self.waiting.pop(response.request.url, []))
+        finally:
+            self._answered()
         return None
 
     def _on_error(self, failure):
@@ -178,8 +214,11 @@ class ImagesPipeline:
         else:
             reason = "too_large" if skip_reason(failure) == "too_large" else "download_error"
         result = Refusal(reason, f"{failure.type.__name__}: {str(failure.value)[:160]}")
-        self.results[request.url] = result
-        self._deliver(request.url, self.waiting.pop(request.url, []))
+        try:
+            self.results[request.url] = result
+            self._deliver(request.url, self.waiting.pop(request.url, []))
+        finally:
+            self._answered()
 
     def _deliver(self, url: str, wanted: list[tuple[str, int]]) -> None:
         result = self.results[url]

@@ -99,6 +99,9 @@ WILDWATCH_IMAGES = _config.images
 WILDWATCH_IMAGES_MAX_PER_LISTING = 5
 WILDWATCH_IMAGES_MAX_MB = 5
 WILDWATCH_IMAGES_TYPES = "image/jpeg,image/png,image/gif,image/webp"
+# Picture requests handed to Scrapy's scheduler at once; the rest wait as bare URLs (a few dozen bytes each,
+# not a Request) until those are answered, so a night of 20k listings does not hold 40k requests in memory.
+WILDWATCH_IMAGES_QUEUED = 64
 # Listings written to the database per transaction.
 WILDWATCH_STORE_BATCH_SIZE = 100
 # Listings scored per classifier call (crawler.pipelines.ScorePipeline); 0: the store's batch size. A batch
