@@ -169,10 +169,10 @@ def migrated_db_url(db_url):
 
 @pytest.fixture
 def engine(db_url):
-    """An Engine on a freshly migrated database of this pass's backend."""
+    """An Engine on a freshly migrated database of this pass's backend (db_url migrates it when `engine` is asked
+    for)."""
     from store import db
 
-    db.upgrade(db_url)  # at the newest schema already (see db_url): a check
     engine = db.make_engine(db_url)
     yield engine
     engine.dispose()

@@ -4,8 +4,8 @@ Runs after the crawl has stored everything (`wildwatch ocr`, and in `wildwatch n
 crawls, before the export), never inside it, so OCR's cost does not slow the crawl. Pictures go in
 batches: threads open each and run the cheap pre-check, then the ones that may carry text are read by
 one Tesseract process per core (two on a two-core machine: loading its language models costs more than
-reading a picture), within a time budget; what is left is read by the next run. A picture whose file is missing or unreadable gets its
-error recorded and the stage goes on. A listing with new picture text gets a new score row (the old ones
+reading a picture), within a time budget; what is left is read by the next run. A picture whose file is
+missing or unreadable gets its error recorded and the stage goes on. A listing with new picture text gets a new score row (the old ones
 stay: the audit trail) whose evidence names the picture (wildwatch.images.rescore).
 """
 from __future__ import annotations
@@ -116,7 +116,7 @@ def run_ocr(engine, data_dir: Path, scorer, *, limit: int | None = None, budget_
                 if image is not None:
                     to_read.append((index, image))
             # One Tesseract process per worker, each reading its share of the batch's pictures.
-            shares = [to_read[w::workers] for w in range(workers) if to_read[w::workers]]
+            shares = [share for share in (to_read[w::workers] for w in range(workers)) if share]
             for share, future in [(share, pool.submit(read_pictures, [image for _i, image in share]))
                                   for share in shares]:
                 for (index, _image), outcome in zip(share, future.result()):
