@@ -23,7 +23,7 @@ from classifier.scorer import Scorer
 __all__ = ["ClassifyStats", "classify_file", "read_listings", "OUTPUT_COLUMNS"]
 
 OUTPUT_COLUMNS = ("id", "score", "flagged", "species", "evidence", "model_version", "evidence_json",
-                  "taxon", "protection")
+                  "taxon", "protection", "reading")
 _JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 _CSV_SUFFIXES = {".csv"}
 
@@ -154,6 +154,8 @@ def _output_row(listing: dict[str, Any], result: Any) -> dict[str, Any]:
         # The taxon named (classifier.taxa) and its protection, e.g. "China Class I, CITES Appendix I".
         "taxon": result.taxon.taxon.display if result.taxon else "",
         "protection": result.taxon.protection.label if result.taxon else "",
+        # Why it reads as an offer, or why not, in one sentence (classifier.reading).
+        "reading": result.reading,
     }
 
 

@@ -29,6 +29,16 @@ CNY_PER_UNIT = {
     "CNY": 1.0, "RMB": 1.0, "USD": 7.2, "EUR": 7.8, "GBP": 9.1, "HKD": 0.92, "TWD": 0.22, "SGD": 5.3,
     "MYR": 1.55, "JPY": 0.048, "KRW": 0.0052, "THB": 0.2, "VND": 0.00028, "AUD": 4.7, "CAD": 5.2,
     "PHP": 0.125, "IDR": 0.00045,
+    # The currencies of other marketplaces where wildlife is sold (Latin America, Africa, South Asia, the Gulf,
+    # Europe): an asking price in any of them is a trade signal, and its band needs only the order of magnitude.
+    "MOP": 0.89, "INR": 0.085, "PKR": 0.026, "BDT": 0.06, "LKR": 0.024, "NPR": 0.053, "MMK": 0.0034,
+    "KHR": 0.0018, "LAK": 0.00033, "BND": 5.3, "AED": 1.96, "SAR": 1.92, "QAR": 1.98, "KWD": 23.4, "OMR": 18.7,
+    "BHD": 19.1, "ILS": 1.95, "TRY": 0.21, "RUB": 0.08, "CHF": 8.1, "SEK": 0.68, "NOK": 0.66, "DKK": 1.05,
+    "PLN": 1.8, "CZK": 0.31, "HUF": 0.02, "RON": 1.55, "NZD": 4.3, "MXN": 0.39, "BRL": 1.3, "ARS": 0.0075,
+    "COP": 0.0018, "PEN": 1.9, "CLP": 0.0076, "BOB": 1.04, "GTQ": 0.93, "XAF": 0.012, "XOF": 0.012,
+    "NGN": 0.0047, "GHS": 0.47, "KES": 0.056, "TZS": 0.0027, "UGX": 0.0019, "RWF": 0.0055, "ETB": 0.06,
+    "ZAR": 0.39, "ZMW": 0.27, "ZWL": 0.0022, "MZN": 0.11, "AOA": 0.008, "BWP": 0.53, "NAD": 0.39, "CDF": 0.0026,
+    "MGA": 0.0016, "EGP": 0.15, "MAD": 0.72,
 }
 
 _HIT_AND_INTENT = (*HIT_KINDS, "intent")
@@ -110,18 +120,27 @@ def taxon_name_evidence(title_n: str, description_n: str) -> tuple[Evidence, ...
 
 
 
-def analyse(rules: RuleSet, title: str, description: str = "", price_cny: float | None = None) -> Analysis:
-    """One listing normalised and matched against the lexicon's rules: the input to every feature."""
+def analyse(rules: RuleSet, title: str, description: str = "", price_cny: float | None = None,
+            priced: bool | None = None) -> Analysis:
+    """One listing normalised and matched against the lexicon's rules: the input to every feature.
+
+    ``priced``: whether the listing's price field holds an asking price; by default, whether ``price_cny`` is
+    positive.  A price in a currency the bands do not know is still an asking price (``analyse_records``)."""
     # Capped before any work, so a hostile megabyte costs no more than a long honest listing.
     title_n = normalise_cached(title[:MAX_TITLE_CHARS])
     description_n = normalise_cached(description[:MAX_DESCRIPTION_CHARS])
     evidence = rules.evaluate(title_n, description_n)
-    if price_cny is not None and price_cny > 0 and not any(e.term == "offer:price" for e in evidence):
+    if priced is None:
+        priced = price_cny is not None and price_cny > 0
+    if priced and not any(e.term == "offer:price" for e in evidence):
         # An asking price in its own field is the plainest trade signal a listing has.
         evidence += (Evidence("signal", "offer:price", "price field", "*", "offer", "price", 1.0),)
-    if TAXON_NAME_WEIGHT > 0 and not group_strengths(evidence) and any(
-            e.rule == "signal" and e.kind == "offer" for e in evidence):
-        evidence += taxon_name_evidence(title_n, description_n)
+    if not group_strengths(evidence) and any(e.rule == "signal" and e.kind == "offer" for e in evidence):
+        # Something is offered and no rule names wildlife: is it named by a protected animal's standard
+        # name, or described by its features without a name (a code no term knows)?
+        evidence += rules.description_evidence(title_n, description_n, evidence)
+        if TAXON_NAME_WEIGHT > 0:
+            evidence += taxon_name_evidence(title_n, description_n)
     return Analysis(f"{title_n} | {description_n}" if description_n else title_n, evidence, price_cny)
 
 
@@ -130,9 +149,20 @@ def analyse_records(rules: RuleSet, X: Any) -> list[Analysis]:
     ``ValueError`` naming the record's index."""
     return [
         analyse(rules, _field(r, "title", i), _field(r, "description", i),
-                price_in_cny(r.get("price"), r.get("currency")))
+                price_in_cny(r.get("price"), r.get("currency")), has_price(r.get("price")))
         for i, r in enumerate(records_from(X))
     ]
+
+
+def has_price(price: Any) -> bool:
+    """A positive number in the price field, whatever its currency (the asking price is the trade signal)."""
+    if price is None or isinstance(price, bool):
+        return False
+    try:
+        value = float(price)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(value) and value > 0
 
 
 def analysis_texts(analyses: Sequence[Analysis]) -> list[str]:

@@ -29,6 +29,7 @@ __all__ = [
     "LexiconError",
     "LexiconIssue",
     "LexiconEntry",
+    "DescriptionRule",
     "Group",
     "ContextRule",
     "Lexicon",
@@ -53,6 +54,10 @@ TERMS_FILE = "terms.csv"
 GROUPS_FILE = "groups.csv"
 CONTEXTS_FILE = "contexts.csv"
 LEGAL_FILE = "legal.csv"  # legal lookalikes with their legal basis and taxon (read as exclusions)
+DESCRIPTIONS_FILE = "descriptions.csv"  # what an item looks like or is used for, without its name
+DESCRIPTION_COLUMNS = ("name", "group", "features", "min_features", "objects", "unless", "confidence", "source",
+                       "added", "verified", "note")
+REQUIRED_DESCRIPTION_FIELDS = ("name", "group", "features", "min_features", "confidence")
 LEGAL_COLUMNS = (
     "term", "lang", "group", "taxon_id", "category", "confidence", "legal_basis", "source", "added", "verified", "note",
 )
@@ -137,6 +142,32 @@ class ContextRule:
 
 
 @dataclass(frozen=True)
+class DescriptionRule:
+    """An animal or part described without its name: "红皮 + 黄肉 + 素牌" is a hornbill casque, "交叉纹 + 白色老件"
+    is ivory, "fish-roe texture + cup" is rhino horn.
+
+    One row of descriptions.csv: at least ``min_features`` distinct feature words (appearance, texture,
+    anatomy, behaviour, use), one of the ``objects`` when any are listed (the thing or material sold), and
+    none of the ``unless`` words undenied (the honest things the same features describe: sweet potatoes,
+    herringbone coats, acetate frames).  It counts only in a listing that offers something and that no
+    other rule ties to a wildlife group (``RuleSet.description_evidence``).  All words are normalised.
+    """
+
+    name: str
+    group: str
+    features: tuple[str, ...]
+    min_features: int
+    objects: tuple[str, ...]
+    unless: tuple[str, ...]
+    confidence: float
+    source: str = ""
+    added: str = ""
+    verified: bool = False
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Validated entries and groups; ``version`` is a content hash recorded with every model."""
 
@@ -146,6 +177,7 @@ class Lexicon:
     issues: tuple[LexiconIssue, ...] = ()
     source_dir: str = ""
     contexts: tuple[ContextRule, ...] = ()
+    descriptions: tuple[DescriptionRule, ...] = ()
 
     def by_kind(self, kind: str) -> list[LexiconEntry]:
         return [e for e in self.entries if e.kind == kind]
@@ -386,6 +418,69 @@ def _load_contexts(path: Path, groups: dict[str, Group], issues: list[LexiconIss
     return tuple(rules)
 
 
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalise(w) for w in value.split("|") if normalise(w)))
+
+
+def _parse_description(
+    line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
+) -> DescriptionRule | None:
+    """One descriptions.csv row → rule, or None with the reason appended to ``issues``."""
+    name = (row.get("name") or "").strip() if isinstance(row.get("name"), str) else ""
+
+    def fail(column: str, reason: str) -> None:
+        issues.append(LexiconIssue(DESCRIPTIONS_FILE, line, column, reason, term=name))
+
+    if None in row:
+        fail("note", "too many fields; quote values that contain commas")
+        return None
+    values = {c: (row.get(c) or "").strip() for c in DESCRIPTION_COLUMNS}
+    for column in REQUIRED_DESCRIPTION_FIELDS:
+        if not values[column]:
+            fail(column, "required field is empty")
+            return None
+    if values["group"] == ANY_GROUP or (groups and values["group"] not in groups):
+        fail("group", f"group '{values['group']}' is not in groups.csv")
+        return None
+    checked = _confidence_verified_added(values, fail)
+    if checked is None:
+        return None
+    confidence, verified = checked
+    features, objects, unless = (_words(values[c]) for c in ("features", "objects", "unless"))
+    try:
+        min_features = int(values["min_features"])
+    except ValueError:
+        fail("min_features", f"'{values['min_features']}' is not a whole number")
+        return None
+    if not 1 <= min_features <= len(features):
+        fail("min_features", f"{min_features} is not between 1 and the {len(features)} feature word(s)")
+        return None
+    clash = (set(features) | set(objects)) & set(unless)
+    if clash:
+        fail("unless", f"'{sorted(clash)[0]}' is both a feature or object and an 'unless' word")
+        return None
+    return DescriptionRule(name, values["group"], features, min_features, objects, unless, confidence,
+                           values["source"], values["added"], verified, values["note"], line)
+
+
+def _load_descriptions(path: Path, groups: dict[str, Group],
+                       issues: list[LexiconIssue]) -> tuple[DescriptionRule, ...]:
+    if not path.is_file():
+        return ()
+    rules, seen = [], {}
+    for line, row in _read_rows(path, DESCRIPTION_COLUMNS, REQUIRED_DESCRIPTION_FIELDS):
+        rule = _parse_description(line, row, groups, issues)
+        if rule is None:
+            continue
+        if rule.name in seen:
+            issues.append(LexiconIssue(DESCRIPTIONS_FILE, line, "name", f"duplicate of line {seen[rule.name]}",
+                                       term=rule.name))
+            continue
+        seen[rule.name] = line
+        rules.append(rule)
+    return tuple(rules)
+
+
 def read_legal(path: Path) -> list[tuple[int, dict]]:
     """The rows of legal.csv (legal lookalikes) with their line numbers; LexiconError if unreadable."""
     return _read_rows(path, LEGAL_COLUMNS, ("term", "lang", "group", "category", "confidence", "legal_basis"))
@@ -436,6 +531,8 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
             entries.append(entry)
     contexts_path = directory / CONTEXTS_FILE
     contexts = _load_contexts(contexts_path, groups, issues)
+    descriptions_path = directory / DESCRIPTIONS_FILE
+    descriptions = _load_descriptions(descriptions_path, groups, issues)
     legal_path = directory / LEGAL_FILE
     if legal_path.is_file():
         entries += _load_legal(legal_path, groups, issues, {(e.normalised, e.group) for e in entries if e.kind == "exclusion"})
@@ -450,11 +547,13 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
         entries=tuple(entries),
         groups=groups,
         version=_hash_files(
-            terms_path, groups_path, *(p for p in (contexts_path, legal_path) if p.is_file())
+            terms_path, groups_path,
+            *(p for p in (contexts_path, legal_path, descriptions_path) if p.is_file())
         ),
         issues=tuple(issues),
         source_dir=str(directory),
         contexts=contexts,
+        descriptions=descriptions,
     )
 
 

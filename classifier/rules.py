@@ -15,6 +15,10 @@ Rule families (``Evidence.rule``):
 * ``context``: a documented but ambiguous code (小猫 = red panda, 老白 = ivory)
   that counts only when one of its context words is in the same listing
   (``contexts.csv``);
+* ``description``: an animal or part described by its features without a
+  name (交叉纹 + 白色 + 手镯; "fish-roe texture" + cup), in a listing that
+  offers something and that no other rule ties to a group
+  (``descriptions.csv``, ``RuleSet.description_evidence``);
 * ``exclusion``: context that marks a hard negative; it suppresses hits it
   overlaps and scales its group's strength down, it never deletes the listing;
 * ``negated``: a hit that the text denies or compares against ("不是象牙",
@@ -32,7 +36,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 
 from classifier.evidence import Evidence
-from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, Lexicon, LexiconEntry
+from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, DescriptionRule, Lexicon, LexiconEntry
 from classifier.homophones import HomophoneMatcher, InitialsMatcher, SplitLatinMatcher
 from classifier.matching import Span, TermMatcher
 from classifier.signals import SignalMatcher
@@ -52,7 +56,7 @@ __all__ = [
 ]
 
 # Rules whose evidence counts as a hit for a group (co-occurrence is added separately).
-HIT_RULES = ("term", "pinyin", "context", "homophone", "initials", "split")
+HIT_RULES = ("term", "pinyin", "context", "homophone", "initials", "split", "description")
 # Derived codes (classifier.homophones): the text spells a term another way.  They carry a
 # share of the term's confidence; initials need a trade-offer signal in the same listing.
 DERIVED_RULE_CAPS = {"homophone": 0.3, "initials": 0.25, "split": 1.0}
@@ -294,6 +298,9 @@ class RuleSet:
         self.contexts: tuple[ContextRule, ...] = tuple(getattr(lexicon, "contexts", ()))
         context_words = {w for rule in self.contexts for w in (rule.code, *rule.context)}
         self.context_matcher = TermMatcher(context_words) if context_words else None
+        self.descriptions: tuple[DescriptionRule, ...] = tuple(getattr(lexicon, "descriptions", ()))
+        description_words = {w for r in self.descriptions for w in (*r.features, *r.objects, *r.unless)}
+        self.description_matcher = TermMatcher(description_words) if description_words else None
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_cache"}  # the memo stays in the process
@@ -423,6 +430,46 @@ class RuleSet:
                          rule.confidence)
             )
         return out
+
+    def description_evidence(self, title: str, description: str,
+                             evidence: Iterable[Evidence] = ()) -> tuple[Evidence, ...]:
+        """Codes no term names: an animal or part described by its features (descriptions.csv).
+
+        ``title`` and ``description`` are normalised; ``evidence`` is what the other rules found (a group
+        they exclude is not described).  The caller decides when to ask: ``analyse`` asks only for listings
+        that offer something and that no rule ties to a wildlife group.  One record per rule that fires,
+        its ``matched`` the words that made it ("交叉纹+白色+手镯").
+        """
+        matcher = getattr(self, "description_matcher", None)
+        if matcher is None:
+            return ()
+        found: dict[str, str] = {}  # word -> field of its first undenied occurrence
+        denied: set[str] = set()
+        for field, text in (("title", title), ("description", description)):
+            if not text:
+                continue
+            for span in matcher.find(text):
+                if is_negated(text, span):
+                    denied.add(span.term)  # "不是牛骨" does not make it bone; "not celluloid" not plastic
+                else:
+                    found.setdefault(span.term, field)
+        if not found:
+            return ()
+        excluded = {e.group for e in evidence if e.rule == "exclusion"}
+        out = []
+        for rule in self.descriptions:
+            if rule.group in excluded or ANY_GROUP in excluded or any(w in found for w in rule.unless):
+                continue
+            features = [w for w in rule.features if w in found]
+            if len(features) < rule.min_features:
+                continue
+            objects = [w for w in rule.objects if w in found and w not in features]
+            if rule.objects and not objects:
+                continue
+            words = features + objects[:1]
+            out.append(Evidence("description", rule.name, "+".join(words), rule.group, "coded",
+                                found[features[0]], rule.confidence))
+        return tuple(out)
 
     def evaluate(self, title: str, description: str = "") -> tuple[Evidence, ...]:
         """Evidence for one listing whose title and description are already normalised."""

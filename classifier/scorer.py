@@ -14,6 +14,7 @@ from classifier.artifacts import load_scoring_model
 from classifier.evidence import Evidence
 from classifier.inference import Analysis, InferenceModel, adjust_for_missing_evidence
 from classifier.rules import best_group
+from classifier.reading import offer_reading
 from classifier.signals import SIGNAL_FAMILIES
 from classifier.taxa import TaxonMatch, TaxonMatcher, default_matcher
 
@@ -44,14 +45,21 @@ class ScoreResult:
             "model_version": self.model_version,
             "threshold": self.threshold,
             "taxon": self.taxon.to_dict() if self.taxon else None,
+            "reading": self.reading,
         }
+
+    @property
+    def reading(self) -> str:
+        """One sentence: why this reads as an offer, or why it does not (``classifier.reading``)."""
+        return offer_reading(self.evidence, self.flagged)
 
     def evidence_summary(self) -> str:
         """Short text for a table cell, e.g. "coded:广角 [rhino_horn]; intent:私聊; exclusion:仿".
 
         Rules other than plain hits say so: "pinyin:羚羊角", "not:象牙" (the text denies it),
         "denied:水牛角" (the text denies the substitute), "coded:小猫+环尾" (a gated code),
-        "homophone:像芽→象牙" (a derived code), and the context signals that say whether the text
+        "homophone:像芽→象牙" (a derived code), "described:红皮+黄肉+素牌 [hornbill]" (features without a
+        name), and the context signals that say whether the text
         is an offer or a mention: "offer:contact", "mention:enforcement", "legal:papers".
         """
         parts: list[str] = []
@@ -62,6 +70,8 @@ class ScoreResult:
                 part = ev.term  # "offer:contact", "mention:enforcement", "legal:papers"
             elif ev.rule in ("homophone", "initials", "split"):
                 part = f"{ev.rule}:{ev.matched}→{ev.term} [{ev.group}]"
+            elif ev.rule == "description":
+                part = f"described:{ev.matched} [{ev.group}]"  # the features that describe it, no name
             else:
                 label = {"negated": "not", "denied": "denied", "pinyin": "pinyin"}.get(ev.rule, ev.kind)
                 part = f"{label}:{ev.term}" + (f" [{ev.group}]" if ev.group != "*" else "")

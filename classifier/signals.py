@@ -60,7 +60,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                     r"|telegram|\btg\b|whatsapp|wa\.me|\bline\s?(?:id)?\s?[:：@]|加line|\bsignal\b"
                     r"|\bdm\b|\bpm\b|\binbox\b|message me|text me|私聊|私信|私讯|私发|私我|有意\s?v\b|联系我|电联|详询|咨询"
                     r"|\bzalo\b|\bwassap\b|\bwa\b|\bviber\b|\bkakao\b|电话"
-                    r"|1(?<!\d.)[3-9]\d{9}(?!\d)|\+\d{2,3}[\s-]?\d{3,}[\s-]?\d{3,}"),
+                    r"|1(?<!\d.)[3-9]\d{9}(?!\d)|\+\d{2,3}[\s-]?\d{3,}[\s-]?\d{3,}"
+                    r"|\bjapri\b|\bliên hệ\b|\bcontactez\b|\bcontacto\b|\bcontato\b|\bchama no zap\b|\bzap\b"
+                    r"|\bwpp\b|\bwsp\b|ทักแชท|ทักมา|สนใจทัก"),
         # invitations to get in touch (no channel named): 懂的来, 有意者, 要的扣1, 留言, "serious buyers only", "lmk"
         ("invite", r"(?:懂的|懂得|有意|需要|要的|价|价格|有需要|有要的)\s?私(?![人家房立营有自下生密事])|私$"
                    r"|懂的来|懂行来|懂行的来|懂的进|懂的都懂|懂得都懂|识货的来|喜欢的来|要的来|需要的来|有意者|有意的"
@@ -75,12 +77,16 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|物流|可寄|可发|发全国|交收|线下|当面|自取|\bdeliver(?:s|ed|y)?\b|\bcan deliver\b|\bpick-up\b"
                      r"|\bcollection only\b|\bself[\s-]collect\b|\bcollect only\b|\bcash (?:&|and) collect\b"
                      r"|\bcan meet\b|\bmeet (?:halfway|in person)\b|\bposted to\b|\bexport\b|\bdhl\b|\bems\b"
-                     r"|\bgiao\b|\bkirim\b|\bsend to\b|ส่ง"),
+                     r"|\bgiao\b|\bkirim\b|\bsend to\b|ส่ง"
+                     r"|\benv[ií]os?\b|\benviamos\b|\blivraison\b|\bentrega\b|\bentregamos\b|\bcorreios\b|\bsedex\b"
+                     r"|\bongkir\b|\bcod\b(?= ?(?:ok|bisa|available))|\bkerry\b|\bj&t\b|\bjne\b|\bninja van\b|\bremise en main propre\b"),
         ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
                         r"|\bfirm\b|or best|make (?:an |me an )?offer"
                         r"|面谈|电话谈|详谈|可谈|可以谈|好商量|不议|不讲价|便宜走|便宜处理|清仓|亏本|急用钱|急走|打包走"
                         r"|先到先得|\bquick sale\b|\bneg\b|\bnegotiable\b|\bprivate deal\b|\bno questions asked\b"
-                        r"|\bfirst come\b|\bmust go\b|\bneeds? (?:it )?gone\b"),
+                        r"|\bfirst come\b|\bmust go\b|\bneeds? (?:it )?gone\b"
+                        r"|\bnegociable\b|\bnegoci[áa]vel\b|\bà débattre\b|\bbisa tawar\b|\btawar\b|\bthương lượng\b"
+                        r"|ต่อรอง|\bmaelewano\b"),
         ("sell", r"^出\s?|^收\s?|^转(?![发载帖自给告变身换眼移折向播达型化])\s?|出售|转让|售卖|低价出|便宜出|急出|急售|求购|回收|高价收|长期收|收购|代售"
                  r"|\bfor sale\b|\bwts\b|\bwtb\b|\bselling\b|\bsell\b|\bbuying\b|\bwant to buy\b|\bavailable\b"
                  r"|\bbuy now\b|\bfs\b|\bbin\b|\bauction\b|\blot\s?#?\d|\bbid\b|\bstarting bid\b"
@@ -88,13 +94,21 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|(?:有缘|打包|一对|一起|整车|整批|批量|便宜|清|只|诚)出|出(?:一|两|几|\d)\s?(?:只|对|个|件|条|张|根|批|块|副|瓶|颗|盒|套|串|支)"
                  r"|出货|出手|[\u4e00-\u9fff](?<![日演外推支退提发指付输产杰突超播展卖看进凸溢排释派喷逃选取拔露做说想拿长冒列])出$|求收|都收|全收|诚收|大量收|成吨收|收老|收走|出让|割爱|带走"
                  r"|\bwanted\b|\biso\b|\bseek(?:s|ing)\b|\bup for grabs\b|\bfor grab\b|\bfor trade\b|\bsold as is\b"
-                 r"|\bestate (?:sale|clearance)\b|\bclearance\b|\brehoming\b|\bjual\b|\bdijual\b|\bbán\b|ขาย"),
+                 r"|\bestate (?:sale|clearance)\b|\bclearance\b|\brehoming\b|\bjual\b|\bdijual\b|\bbán\b|ขาย"
+                 # sale words of the Spanish, Portuguese, French, Vietnamese, Indonesian/Malay and Swahili markets
+                 r"|\bvend(?:o|e|emos|em)\b|\bse vende\b|\bvende-se\b|\bà venda\b|\ba venda\b|\bà vendre\b|\ba vendre\b"
+                 r"|\bvends\b|\bdisponibles?\b|\bdispo\b|\bcần bán\b|\bthanh lý\b|\bpass lại\b|\bready stock\b"
+                 r"|\bada stok\b|\binauzwa\b|\bnauza\b|\btunauza\b|\bninauza\b|\bmzigo\b|ขายด่วน|พร้อมส่ง"),
         # the seller says the papers are missing: the opposite of documented legal trade
         ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
                          r"|chip|microchip|licen[cs]e)\b|\bwithout (?:papers|permits?|cites|paperwork|documents)\b"
                          r"|\bunringed\b|\bnot ring(?:ed)?\b|\bnot rung\b|\bunbanded\b|\bno questions\b"
                          r"|无证|没有证|没证|无手续|没有手续|手续就算了|无标识|没有标识|不带环|无环|没有环|无脚环|无芯片"
-                         r"|没有芯片|不带证|无证书|没有证书|无单"),
+                         r"|没有芯片|不带证|无证书|没有证书|无单"
+                         r"|\bsin (?:papeles|documentos|permisos?|anillos?|factura|cites)\b|\bsans (?:papiers?|certificats?|cites)\b"
+                         r"|\bpas de papiers?\b|\bsem (?:papel|papéis|documentos?|nota|anilha|ibama|licen[cç]a)\b"
+                         r"|\bnão tem (?:nota|anilha|papel)\b|\btanpa (?:surat|dokumen|sertifikat|cites|izin)\b"
+                         r"|\bkhông (?:giấy tờ|giấy phép|có giấy)\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"),
     ),
     "mention": (
         ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
@@ -110,7 +124,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bbắt giữ\b|\bthu giữ\b|\btịch thu\b|\bvi phạm\b|\bkhởi tố\b|\bxét xử\b|\bbuôn lậu\b|\bhải quan\b"
                         r"|\bdisita\b|\bditangkap\b|\bpenyitaan\b|\bpenyelundupan\b|\bbksda\b"
                         r"|\bnahuli\b|\bnasabat\b|\binaresto\b|\bkinumpiska\b"
-                        r"|\bzakamatwa\b|\bkukamatwa\b|\bwamekamatwa\b|\bamekamatwa\b|\bwalikamatwa\b|\balikamatwa\b|\bimekamatwa\b|\bmahakama\w*|\bujangili\b|\bkws\b"),
+                        r"|\bzakamatwa\b|\bkukamatwa\b|\bwamekamatwa\b|\bamekamatwa\b|\bwalikamatwa\b|\balikamatwa\b|\bimekamatwa\b|\bmahakama\w*|\bujangili\b|\bkws\b"
+                        r"|\bbị bắt\b|\bbắt quả tang\b|\bđối tượng\b|จับกุม|ยึดของกลาง|ของกลาง|ผู้ต้องหา|\bdiamankan\b|\bditahan\b"
+                        r"|\bpolisi\b|\bperhilitan\b|\bpolic[ií]a\b|\bgendarmerie\b|\bdémantel\w*|\baduana\b|\balfândega\b"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect\w*|\bconserv\w*|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
@@ -300,6 +316,8 @@ class SignalMatcher:
                         anchor = _ANCHOR.match(branch)
                         if anchor:
                             stem = anchor.group(1) or anchor.group(2)
+                            if branch[anchor.end():anchor.end() + 1] in ("?", "*", "{"):
+                                stem = stem[:-1]  # "disponibles?": the stem is "disponible"
                             self.anchored.setdefault(stem, []).append((re.compile(branch), (family, label)))
                         else:
                             if branch.startswith("\\b") and branch[2:3].isalpha():

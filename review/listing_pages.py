@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
+from classifier.reading import offer_reading
 from review.highlight import segments
 from review.state import db, state
 from review.web import evidence_download
@@ -37,6 +38,7 @@ def page(listing_id: int) -> Any:
             unlocated=[*title_missing, *[m for m in description_missing if m not in title_missing]],
             next_id=next_id, can_package=bool(detail.decision and detail.decision.decision in ("confirmed", "escalated")),
             pictures=listing_pictures(s, listing_id),
+            reading=offer_reading(evidence, bool(detail.score.flagged)) if detail.score else None,
         )
 
 

@@ -9,6 +9,7 @@ file, and a failed export leaves any previous file in place.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import unicodedata
@@ -173,10 +174,29 @@ def export_listings(
     frame = listings_frame(
         engine, flagged_only=flagged_only, since=since, min_score=min_score, marketplace=marketplace, run_ids=run_ids
     )
+    frame = with_reading(frame)
     key = _key_for(pseudonym_key, reveal_handles)
     if key is not None:
         frame = pseudonymise_frame(frame, key)
     return export_frame(frame, output, fmt), len(frame)
+
+
+def with_reading(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with a `reading` column after `evidence`: why each listing reads as an offer or not, in one
+    sentence (classifier.reading), from its stored evidence and flag; empty for a listing never scored."""
+    from classifier.reading import offer_reading
+
+    if "evidence_json" not in frame.columns or "reading" in frame.columns:
+        return frame
+    readings = []
+    for evidence, flagged in zip(frame["evidence_json"].tolist(), frame["flagged"].tolist()):
+        if evidence is None or (isinstance(evidence, float) and evidence != evidence) or pd.isna(flagged):
+            readings.append(None)
+            continue
+        readings.append(offer_reading(json.loads(evidence) if isinstance(evidence, str) else evidence, bool(flagged)))
+    out = frame.copy()
+    out.insert(out.columns.get_loc("evidence") + 1, "reading", pd.Series(readings, index=out.index, dtype="string"))
+    return out
 
 
 #: Listing columns that may hold a seller's contact handles.

@@ -64,6 +64,19 @@ def _signals(text: str) -> dict[str, list[str]]:
         ("onca hide 6ft rolled, Brazil, no papers", "offer", "undocumented"),
         ("辐射龟 苗子 无证 手续就算了", "offer", "undocumented"),
         ("Singapore fines trader for selling carvings online", "mention", "enforcement"),
+        # the other markets' words for the same things (2026-12-06): sale, papers, shipping, haggling, arrests
+        ("Vendo figura antigua, 30 cm", "offer", "sell"),
+        ("Vends lot de bracelets anciens", "offer", "sell"),
+        ("Disponible cette semaine, 2 pièces", "offer", "sell"),
+        ("Filhote mansinho, sem anilha e sem nota", "offer", "undocumented"),
+        ("Pichones de monte, sin papeles", "offer", "undocumented"),
+        ("Barang bagus, tanpa surat, bisa tawar", "offer", "undocumented"),
+        ("Barang bagus, tanpa surat, bisa tawar", "offer", "negotiation"),
+        ("Envío a todo México por paquetería", "offer", "shipping"),
+        ("Hai người bị bắt tại sân bay Nội Bài", "mention", "enforcement"),
+        ("ตำรวจจับกุมผู้ต้องหา 2 ราย", "mention", "enforcement"),
+        ("Containers of timber for export", "offer", "quantity"),  # "containers?" matches the singular too
+        ("One container of timber for export", "offer", "quantity"),
     ],
 )
 def test_signal_families_name_what_the_text_is(text: str, family: str, label: str) -> None:
@@ -189,16 +202,32 @@ def test_a_text_file_is_evaluated_as_ordinary_negatives(tmp_path: Path) -> None:
     assert [r.label for r in rows] == [0, 0] and {r.category for r in rows} == {"ordinary"} and not problems
 
 
+def test_an_asking_price_in_any_currency_is_a_trade_signal(rules: RuleSet) -> None:
+    from classifier.inference import analyse_records
+
+    rows = [{"title": "Figura tallada", "price": 35000, "currency": "MXN"},
+            {"title": "Figura tallada", "price": 35000, "currency": "XYZ"},  # a code no rate is known for
+            {"title": "Figura tallada", "price": None, "currency": "MXN"},
+            {"title": "Figura tallada", "price": "n/a", "currency": "MXN"}]
+    priced = [any(e.term == "offer:price" for e in a.evidence) for a in analyse_records(rules, rows)]
+    assert priced == [True, True, False, False]
+    mxn, unknown = analyse_records(rules, rows[:2])
+    assert mxn.price_cny == pytest.approx(35000 * 0.39) and unknown.price_cny is None  # no band without a rate
+
+
 def test_every_flag_says_why_it_is_an_offer(trained_scorer) -> None:
     result = trained_scorer.score("出 犀角杯 老货 200克", "加微信 顺丰包邮 价格私聊")
     assert result.flagged
     summary = result.evidence_summary()
     assert "offer:contact" in summary and "offer:shipping" in summary
+    assert result.reading.startswith("Offer: rhino_horn (") and "contact" in result.reading
+    assert result.to_dict()["reading"] == result.reading
 
 
 def test_news_of_a_seizure_is_not_an_offer(trained_scorer) -> None:
     result = trained_scorer.score("海关查获犀牛角3只 两名旅客被刑拘", "案件正在进一步侦办中")
     assert "mention:enforcement" in result.evidence_summary()
+    assert result.reading.startswith("Not an offer: rhino_horn") and "reads as enforcement news" in result.reading
     assert result.score < trained_scorer.score("出 犀牛角 3只 加微信 包邮").score
 
 
@@ -236,6 +265,19 @@ DEV_FLOORS = {
     "D7.jsonl": {"f1": 0.88, "roc_auc": 0.98, "coded_recall": 0.74, "hard_negative_fpr": 0.03},
     "D8.jsonl": {"f1": 0.83, "roc_auc": 0.96, "coded_recall": 0.72, "hard_negative_fpr": 0.07},
     "D9.jsonl": {"f1": 0.87, "roc_auc": 0.95, "coded_recall": 0.80, "hard_negative_fpr": 0.12},
+    # D10-D12 were written on 2026-12-06 by three more writers (data/independent/README.md) and first scored with
+    # the model of that morning's main, then with descriptions (descriptions.csv) and then with the other markets'
+    # words. D10, Chinese queue mix: 0.897 / 0.985 / 0.776 / 0.043 -> 0.920 / 0.984 / 0.828 / 0.033 (never listed:
+    # blind). D12, posts in the networks of ivory and antiques sellers: 0.945 / 0.998 / 1.0 / 0.027, mention FPR
+    # 0.02, no ordinary post of 140 flagged, before and after (blind). D11, English and other-language markets:
+    # 0.782 / 0.943 / 0.649 / 0.011 -> 0.881 / 0.986 / 0.772 / 0.011; its errors were read for the second step, so
+    # it is a development set.
+    "D10.jsonl": {"f1": 0.89, "roc_auc": 0.975, "coded_recall": 0.79, "hard_negative_fpr": 0.06},
+    "D11.jsonl": {"f1": 0.85, "roc_auc": 0.975, "coded_recall": 0.73, "hard_negative_fpr": 0.04},
+    "D12.jsonl": {"f1": 0.91, "roc_auc": 0.985, "coded_recall": 0.95, "hard_negative_fpr": 0.06, "mention_fpr": 0.05},
+    # D13, written the same day under D11's brief as its blind twin and first scored after both changes were made:
+    # 0.871 / 0.973 / 0.837 / 0.021 with the morning's model, 0.874 / 0.980 / 0.814 / 0.021 after (blind).
+    "D13.jsonl": {"f1": 0.84, "roc_auc": 0.97, "coded_recall": 0.77, "hard_negative_fpr": 0.05},
 }
 
 

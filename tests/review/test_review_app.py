@@ -163,3 +163,12 @@ def test_queue_filters_and_views_render(setup):
 ])
 def test_safe_href_only_allows_http_links(url, expected):
     assert safe_href(url) == expected
+
+
+def test_listing_page_says_why_it_reads_as_an_offer_or_not(setup):
+    app, engine, ids = setup
+    client = login(app.test_client(), "alice")
+    page = client.get(f"/listing/{ids['N1']}").data.decode()
+    # The seeded score's evidence names ivory and no trade signal.
+    assert 'id="reading">Offer: ivory (' in page
+    assert "No trade signal: check that it is an offer." in page

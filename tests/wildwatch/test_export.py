@@ -118,7 +118,12 @@ def test_export_listings_writes_the_flagged_listings(engine, tmp_path):
         ids = repo.upsert_listings(s, run, market, items)
         model = repo.ensure_model_version(s, "m1", {})
         repo.record_scores(s, run, model, [
-            (ids["1"], {"score": 0.9, "flagged": True, "evidence": [{"kind": "coded", "term": "广角"}]}),
+            (ids["1"], {"score": 0.9, "flagged": True, "evidence": [
+                {"kind": "coded", "term": "广角"},  # an old shape: shown in the summary, not read
+                {"rule": "term", "term": "犀角杯", "matched": "犀角杯", "group": "rhino_horn", "kind": "product",
+                 "field": "title", "weight": 0.9},
+                {"rule": "signal", "term": "offer:contact", "matched": "微信", "group": "*", "kind": "offer",
+                 "field": "description", "weight": 1.0}]}),
             (ids["2"], {"score": 0.1, "flagged": False}),
         ])
     with pytest.raises(ValueError, match="pseudonym_key is required"):
@@ -126,7 +131,10 @@ def test_export_listings_writes_the_flagged_listings(engine, tmp_path):
     path, rows = export_listings(engine, tmp_path / "exports" / "flagged.csv", pseudonym_key=KEY)
     assert rows == 1
     back = pd.read_csv(path, encoding="utf-8-sig")
-    assert back["title"].tolist() == ["'=犀角杯"] and back["evidence"].tolist() == ["coded:广角"]
+    assert back["title"].tolist() == ["'=犀角杯"] and back["evidence"].tolist()[0].startswith("coded:广角; product:犀角杯")
+    # Why it is an offer, beside the evidence it is read from.
+    assert back["reading"].tolist() == ["Offer: rhino_horn (犀角杯), with contact."]
+    assert list(back.columns).index("reading") == list(back.columns).index("evidence") + 1
     path, rows = export_listings(engine, tmp_path / "all.parquet", flagged_only=False, pseudonym_key=KEY)
     assert rows == 2 and sorted(pd.read_parquet(path)["title"]) == ["=犀角杯", "普通茶杯"]
     path, rows = export_listings(engine, tmp_path / "none.xlsx", marketplace="other", pseudonym_key=KEY)
