@@ -141,14 +141,18 @@ class _SpanIndex:
 # characters away ("不是真的象牙" is rare; "不是象牙", "非象牙", "和象牙很好区分"
 # are common); Latin markers are whole words.
 _NEG_BEFORE_CJK = re.compile(
-    r"(?:(?:不是|并非|绝非|而非|不含|区别于|有别于|唔系|唔是|不系)[^\s,，。;；!！?？]{0,2}|(?:非|代替|替代|取代|媲美|比|冒充|充当))$"
+    r"(?:(?:不是|并非|绝非|而非|不含|区别于|有别于|唔系|唔是|不系|(?<!收)不收|(?<!卖)不卖|(?<!出)不出)\s?[^\s,，。;；!！?？]{0,2}"
+    r"|(?:非|代替|替代|取代|媲美|比|冒充|充当))$"
 )
-_NEG_AFTER_CJK = re.compile(r"^[^\s,，。;；!！?？]{0,4}?(?:区分|区别|分辨|分开|分得清|替代品|代用品|平替|一样|似的)")
+# "区分", "平替" after the term; or the term asked and denied at once ("熊胆？不是，是牛胆").
+_NEG_AFTER_CJK = re.compile(r"^(?:[^\s,，。;；!！?？]{0,4}?(?:区分|区别|分辨|分开|分得清|替代品|代用品|平替|一样|似的)"
+                            r"|\s?[?？]\s?(?:不是|不|no\b))")
 _NEG_BEFORE_LATIN = re.compile(
     r"(?:\bnot|\bno|\bisn'?t|\bnon|\bnever|\bwithout|\binstead of|\balternative to|\bsubstitute for|\bunlike"
     r"|\bthan|\bsimilar to|\bresembl\w*|\blooks? like|\bvs\.?)\s+(?:(?:real|genuine|actual|any|an?|the)\s+){0,2}$"
 )
-_NEG_AFTER_LATIN = re.compile(r"^(?:-|\s)?(?:free\b|alternative\b|substitute\b|look-?alike\b|lookalike\b|effect\b)")
+_NEG_AFTER_LATIN = re.compile(r"^(?:(?:-|\s)?(?:free\b|alternative\b|substitute\b|look-?alike\b|lookalike\b|effect\b)"
+                              r"|\s?\?\s?(?:no|nope|not)\b)")  # "bear gall? no, ox bile"
 _CJK_CHAR = re.compile("[\u3400-\u9fff]")
 
 

@@ -112,6 +112,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "mention": (
         ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
+                        r"|判监|判囚|监禁|入狱|服刑|被判"
                         r"|警方|公安|海关|渔护署|森林警察|违法|犯法|举报"
                         r"|缉私|执法|打击|走私案|非法收购|非法出售|涉嫌|罚款|没收"
                         r"|\bseiz(?:ed|ure|ures|es)\b|\bconfiscat\w*|\barrest\w*|\bsentenc\w*|\bjail\w*|\bprison\b"
@@ -134,6 +135,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?!\s*(?:permit|paper|cert))"
                      r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b|\bkonservasi\b|\buhifadhi\b"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
+                 r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
                  r"|\bjournalist\b|\bdocumentary\b|\bstudy\b|\bresearch\w*\b|\bscientists?\b|\binvestigation\b"),
         ("question", r"吗[?？]?$|吗[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
@@ -162,6 +164,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|captive[\s-]?(?:bred|born|raised)|\bbred by\b|\bbreeder\b|\bfarmed\b|\bfarm[\s-]raised\b"
                          r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"),
         ("papers", r"证件齐全|手续齐全|许可证|经营利用|合法来源|专用标识|溯源|检疫证|芯片|脚环|闭环|备案|证书齐全|有证"
+                   r"|已登记|依法登记|依法申请|合法转让|林务署|登记证"
                    r"|\bpermits?\b|\bpaperwork\b|\bpapers\b|\bcertificat\w*|\bcites (?:permit|paper|cert)\w*"
                    r"|\barticle 10\b|\ba10\b|\bclosed[\s-]?ring\w*|\bbanded\b|\bmicrochip\w*|\blicen[cs]ed\b"
                    r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"),

@@ -77,6 +77,10 @@ def _signals(text: str) -> dict[str, list[str]]:
         ("ตำรวจจับกุมผู้ต้องหา 2 ราย", "mention", "enforcement"),
         ("Containers of timber for export", "offer", "quantity"),  # "containers?" matches the singular too
         ("One container of timber for export", "offer", "quantity"),
+        ("走私穿山甲鱗片 男子被判監16個月", "mention", "enforcement"),
+        ("Podcast ep 12: inside the online trade in tiger parts", "mention", "news"),
+        ("Volunteers needed for turtle nesting patrols, DM to apply", "mention", "news"),
+        ("保育類陸龜 已登記 依法申請轉讓", "legal", "papers"),
     ],
 )
 def test_signal_families_name_what_the_text_is(text: str, family: str, label: str) -> None:
@@ -202,6 +206,19 @@ def test_a_text_file_is_evaluated_as_ordinary_negatives(tmp_path: Path) -> None:
     assert [r.label for r in rows] == [0, 0] and {r.category for r in rows} == {"ordinary"} and not problems
 
 
+@pytest.mark.parametrize(
+    ("title", "group"),
+    [
+        ("Savannah F5 kitten, spotted cat, TICA registered", "big_cats"),  # a domestic breed
+        ("孟加拉豹猫 幼猫 疫苗齐全", "big_cats"),
+        ("Nile perch maw 500g, food grade", "totoaba"),  # the legal maw of the trade
+        ("Farmed fish maw, yellow croaker, 1kg", "totoaba"),
+    ],
+)
+def test_legal_lookalikes_are_exclusions_of_their_group(rules: RuleSet, title: str, group: str) -> None:
+    assert group in {e.group for e in rules.evaluate(normalise(title), "") if e.rule == "exclusion"}
+
+
 def test_an_asking_price_in_any_currency_is_a_trade_signal(rules: RuleSet) -> None:
     from classifier.inference import analyse_records
 
@@ -263,8 +280,11 @@ DEV_FLOORS = {
     # misses, so D9 is no evidence for it): D7 0.908, 0.992, 0.780, 0.000 (one more false alarm); D9 0.926, 0.975,
     # 0.892, 0.088.
     "D7.jsonl": {"f1": 0.88, "roc_auc": 0.98, "coded_recall": 0.74, "hard_negative_fpr": 0.03},
-    "D8.jsonl": {"f1": 0.83, "roc_auc": 0.96, "coded_recall": 0.72, "hard_negative_fpr": 0.07},
-    "D9.jsonl": {"f1": 0.87, "roc_auc": 0.95, "coded_recall": 0.80, "hard_negative_fpr": 0.12},
+    # 2026-12-06, with buyers' refusals (不收), "X? no", prison sentences, podcasts and registered transfers read
+    # (families from D8's and D9's false alarms, so no evidence there): D8 0.880, 0.982, 0.785, 0.030; D9 0.939,
+    # 0.991, 0.892, 0.044.
+    "D8.jsonl": {"f1": 0.85, "roc_auc": 0.97, "coded_recall": 0.74, "hard_negative_fpr": 0.06},
+    "D9.jsonl": {"f1": 0.90, "roc_auc": 0.975, "coded_recall": 0.84, "hard_negative_fpr": 0.08},
     # D10-D12 were written on 2026-12-06 by three more writers (data/independent/README.md) and first scored with
     # the model of that morning's main, then with descriptions (descriptions.csv) and then with the other markets'
     # words. D10, Chinese queue mix: 0.897 / 0.985 / 0.776 / 0.043 -> 0.920 / 0.984 / 0.828 / 0.033 (never listed:
@@ -274,7 +294,9 @@ DEV_FLOORS = {
     # it is a development set.
     "D10.jsonl": {"f1": 0.89, "roc_auc": 0.975, "coded_recall": 0.79, "hard_negative_fpr": 0.06},
     "D11.jsonl": {"f1": 0.85, "roc_auc": 0.975, "coded_recall": 0.73, "hard_negative_fpr": 0.04},
-    "D12.jsonl": {"f1": 0.91, "roc_auc": 0.985, "coded_recall": 0.95, "hard_negative_fpr": 0.06, "mention_fpr": 0.05},
+    # After the lookalike and mention families read from D8/D9 (same day): D10 0.927, 0.984, 0.845, 0.033; D12
+    # 0.956, 0.998, 1.0, 0.014; D13 unchanged.
+    "D12.jsonl": {"f1": 0.92, "roc_auc": 0.985, "coded_recall": 0.95, "hard_negative_fpr": 0.05, "mention_fpr": 0.05},
     # D13, written the same day under D11's brief as its blind twin and first scored after both changes were made:
     # 0.871 / 0.973 / 0.837 / 0.021 with the morning's model, 0.874 / 0.980 / 0.814 / 0.021 after (blind).
     "D13.jsonl": {"f1": 0.84, "roc_auc": 0.97, "coded_recall": 0.77, "hard_negative_fpr": 0.05},

@@ -217,6 +217,10 @@ def test_gated_code_is_dropped_when_its_group_is_excluded(rules: RuleSet) -> Non
         ("bone beads - not real ivory", "ivory"),
         ("an ethical alternative to ivory", "ivory"),
         ("ivory-free piano keys", "ivory"),
+        # what a buyer will not take, and a term asked and denied at once (2026-12-06)
+        ("长期收 老蜜蜡 不收 象牙", "象牙"),
+        ("象牙？不是 是牛骨的", "象牙"),
+        ("Ivory? no, bone, carved 1970s", "ivory"),
     ],
 )
 def test_denied_or_compared_hit_is_negated_not_counted(rules: RuleSet, title: str, term: str) -> None:
@@ -226,7 +230,8 @@ def test_denied_or_compared_hit_is_negated_not_counted(rules: RuleSet, title: st
     assert "ivory" not in group_strengths(evidence)
 
 
-@pytest.mark.parametrize("title", ["象牙手镯 老货", "无证象牙 摆件", "real ivory netsuke", "ivory carving, not resin"])
+@pytest.mark.parametrize("title", ["象牙手镯 老货", "无证象牙 摆件", "real ivory netsuke", "ivory carving, not resin",
+                                   "收不收象牙 老件", "卖不卖象牙", "real ivory? yes, with the grain"])
 def test_plain_hits_are_not_negated(rules: RuleSet, title: str) -> None:
     evidence = _evaluate(rules, title)
     assert not [e for e in evidence if e.rule == "negated"]
