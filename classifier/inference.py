@@ -109,7 +109,7 @@ def taxon_name_evidence(title_n: str, description_n: str) -> tuple[Evidence, ...
         if not text:
             continue
         for span in matcher._matcher.find(text):
-            for name in table.names.get(span.term, ()):
+            for name in matcher.names_at(span.term):
                 taxon = table.taxa[name.taxon_id]
                 if (name.how != "name" or name.ambiguous or taxon.kingdom != "Animalia"
                         or taxon.protection.rank > 1 or len(span.term) < 2):

@@ -79,7 +79,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bcan meet\b|\bmeet (?:halfway|in person)\b|\bposted to\b|\bexport\b|\bdhl\b|\bems\b"
                      r"|\bgiao\b|\bkirim\b|\bsend to\b|ส่ง"
                      r"|\benv[ií]os?\b|\benviamos\b|\blivraison\b|\bentrega\b|\bentregamos\b|\bcorreios\b|\bsedex\b"
-                     r"|\bongkir\b|\bcod\b(?= ?(?:ok|bisa|available))|\bkerry\b|\bj&t\b|\bjne\b|\bninja van\b|\bremise en main propre\b"),
+                     r"|\bongkir\b|\bcod\b(?= ?(?:ok|bisa|available))|\bkerry\b|\bj&t\b|\bjne\b|\bninja van\b|\bremise en main propre\b"
+                     r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"),
         ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
                         r"|\bfirm\b|or best|make (?:an |me an )?offer"
                         r"|面谈|电话谈|详谈|可谈|可以谈|好商量|不议|不讲价|便宜走|便宜处理|清仓|亏本|急用钱|急走|打包走"
@@ -98,7 +99,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  # sale words of the Spanish, Portuguese, French, Vietnamese, Indonesian/Malay and Swahili markets
                  r"|\bvend(?:o|e|emos|em)\b|\bse vende\b|\bvende-se\b|\bà venda\b|\ba venda\b|\bà vendre\b|\ba vendre\b"
                  r"|\bvends\b|\bdisponibles?\b|\bdispo\b|\bcần bán\b|\bthanh lý\b|\bpass lại\b|\bready stock\b"
-                 r"|\bada stok\b|\binauzwa\b|\bnauza\b|\btunauza\b|\bninauza\b|\bmzigo\b|ขายด่วน|พร้อมส่ง"),
+                 r"|\bada stok\b|\binauzwa\b|\bnauza\b|\btunauza\b|\bninauza\b|\bmzigo\b|ขายด่วน|พร้อมส่ง"
+                 r"|\bverkaufe\b|\bzu verkaufen\b|\bvendesi\b|\bin vendita\b"),
         # the seller says the papers are missing: the opposite of documented legal trade
         ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
                          r"|chip|microchip|licen[cs]e)\b|\bwithout (?:papers|permits?|cites|paperwork|documents)\b"
@@ -108,7 +110,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bsin (?:papeles|documentos|permisos?|anillos?|factura|cites)\b|\bsans (?:papiers?|certificats?|cites)\b"
                          r"|\bpas de papiers?\b|\bsem (?:papel|papéis|documentos?|nota|anilha|ibama|licen[cç]a)\b"
                          r"|\bnão tem (?:nota|anilha|papel)\b|\btanpa (?:surat|dokumen|sertifikat|cites|izin)\b"
-                         r"|\bkhông (?:giấy tờ|giấy phép|có giấy)\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"),
+                         r"|\bkhông (?:giấy tờ|giấy phép|có giấy)\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"
+                         r"|\bohne (?:papiere|cites|nachweis|dokumente|zertifikat)\b|\bsenza (?:documenti|certificato|cites)\b"),
     ),
     "mention": (
         ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
@@ -132,7 +135,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect\w*|\bconserv\w*|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
                      r"|\bpetition\b|\bsave the\b|\bstop the\b|\bawareness\b|\bwildlife day\b|\bsanctuary\b"
-                     r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?!\s*(?:permit|paper|cert))"
+                     r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|(?<!no )(?<!without )(?<!sin )(?<!sans )(?<!sem )(?<!ohne )\bcites\b(?!\s*(?:permit|paper|cert))"
                      r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b|\bkonservasi\b|\buhifadhi\b"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
                  r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
@@ -162,9 +165,11 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
     "legal": (
         ("captive_bred", r"人工繁育|人工养殖|人工繁殖|人繁|繁殖场|养殖场|繁育基地|驯养繁殖|自繁|cb\s?\d{2}|\bcb\b"
                          r"|captive[\s-]?(?:bred|born|raised)|\bbred by\b|\bbreeder\b|\bfarmed\b|\bfarm[\s-]raised\b"
+                         r"|\bpenangkaran\b|\bbudidaya\b|\bcriadero\b|\bcriado em cativeiro\b|\bélevage\b|\bnachzucht\b"
                          r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"),
         ("papers", r"证件齐全|手续齐全|许可证|经营利用|合法来源|专用标识|溯源|检疫证|芯片|脚环|闭环|备案|证书齐全|有证"
                    r"|已登记|依法登记|依法申请|合法转让|林务署|登记证"
+                   r"|\bbersertifikat\b|\bsertifikat\b|\bcertificado\b|\bcertifi[ée]\b|\bpermiso\b|\blicença\b|\bbescheinigung\b"
                    r"|\bpermits?\b|\bpaperwork\b|\bpapers\b|\bcertificat\w*|\bcites (?:permit|paper|cert)\w*"
                    r"|\barticle 10\b|\ba10\b|\bclosed[\s-]?ring\w*|\bbanded\b|\bmicrochip\w*|\blicen[cs]ed\b"
                    r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"),
@@ -184,7 +189,8 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead).
-_DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bnor|无|没有|没|不带|未|缺)\s?(?:[a-z]+\s)?$")
+_DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bnor|\bsin|\bsans|\bsem|\bohne|\bsenza|\btanpa|\bkhông"
+                            r"|无|没有|没|不带|未|缺)\s?(?:[a-z]+\s)?$")
 
 
 def _legal_denied(family: str, text: str, start: int) -> bool:

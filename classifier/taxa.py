@@ -13,6 +13,7 @@ No I/O after loading: ``TaxonMatcher.identify`` takes normalised text and the le
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -318,7 +319,15 @@ class TaxonMatcher:
 
     def __init__(self, table: TaxonTable) -> None:
         self.table = table
-        self._matcher = TermMatcher(table.names)
+        # English names are also found in the plural ("African greys", "crocodile lizards"): a seller of
+        # several animals writes them so.  Each plural maps back to its name; a real name always wins.
+        self._singular = {plural: name for name in table.names for plural in (_english_plural(name),)
+                          if plural and plural not in table.names}
+        self._matcher = TermMatcher([*table.names, *self._singular])
+
+    def names_at(self, term: str) -> list:
+        """The table's names for a term the matcher found (a plural is read as its singular)."""
+        return self.table.names.get(self._singular.get(term, term), [])
 
     def identify(self, text: str, evidence: Iterable[Evidence], group: str | None) -> TaxonMatch | None:
         """The taxon for one listing, or None.
@@ -337,7 +346,7 @@ class TaxonMatcher:
         context: bool | None = None  # whether a wildlife context word is in the text: looked up when a name needs it
         best: tuple | None = None
         for span in self._matcher.find(text):
-            for name in self.table.names.get(span.term, ()):
+            for name in self.names_at(span.term):
                 taxon = self.table.taxa[name.taxon_id]
                 in_group = group is not None and taxon.group == group
                 if taxon.group in excluded and not in_group:
@@ -363,6 +372,21 @@ class TaxonMatcher:
         # Only the lookalikes that concern this taxon's group (or every group) are worth saying.
         legal = tuple(dict.fromkeys(text for g, text in legal_hits if g in (taxon.group, ANY_GROUP)))
         return TaxonMatch(taxon, matched, how, legal)
+
+
+_LATIN_NAME = re.compile(r"[a-z][a-z' -]*[a-z]$")
+
+
+def _english_plural(name: str) -> str | None:
+    """"crocodile lizard" -> "crocodile lizards", "lory" -> "lories", "fox" -> "foxes"; None for other scripts,
+    names of one or two letters and names already ending in s."""
+    if len(name) < 4 or not _LATIN_NAME.match(name) or name.endswith("s"):
+        return None
+    if name.endswith("y") and name[-2] not in "aeiou":
+        return name[:-1] + "ies"
+    if name.endswith(("x", "ch", "sh", "z")):
+        return name + "es"
+    return name + "s"
 
 
 @lru_cache(maxsize=4)

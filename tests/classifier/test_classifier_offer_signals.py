@@ -81,6 +81,11 @@ def _signals(text: str) -> dict[str, list[str]]:
         ("Podcast ep 12: inside the online trade in tiger parts", "mention", "news"),
         ("Volunteers needed for turtle nesting patrols, DM to apply", "mention", "news"),
         ("保育類陸龜 已登記 依法申請轉讓", "legal", "papers"),
+        ("Elfenbein Figur, ohne Papiere, Versand weltweit", "offer", "undocumented"),
+        ("Elfenbein Figur, ohne Papiere, Versand weltweit", "offer", "shipping"),
+        ("Verkaufe alte Schnitzerei", "offer", "sell"),
+        ("Gaharu budidaya bersertifikat", "legal", "captive_bred"),
+        ("Arara criado em cativeiro com certificado", "legal", "papers"),
     ],
 )
 def test_signal_families_name_what_the_text_is(text: str, family: str, label: str) -> None:
@@ -102,6 +107,9 @@ def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
         ("Radiated tortoise hatchling, no permit", "legal", "papers"),  # papers the text denies
         ("parrot, not rung, forest bird", "legal", "papers"),
         ("日出 演出 外出", "offer", "sell"),  # words that end in 出 are not 出 (selling)
+        ("Rosewood logs, export to China without CITES", "mention", "advocacy"),  # missing papers, not a campaign
+        ("Loro cabeza amarilla, sin permiso", "legal", "papers"),  # papers the text denies, in Spanish
+        ("Kakatua, tanpa sertifikat", "legal", "papers"),
     ],
 )
 def test_words_that_only_look_like_a_signal_are_not_one(text: str, family: str, label: str) -> None:
@@ -284,7 +292,8 @@ DEV_FLOORS = {
     # (families from D8's and D9's false alarms, so no evidence there): D8 0.880, 0.982, 0.785, 0.030; D9 0.939,
     # 0.991, 0.892, 0.044.
     "D8.jsonl": {"f1": 0.85, "roc_auc": 0.97, "coded_recall": 0.74, "hard_negative_fpr": 0.06},
-    "D9.jsonl": {"f1": 0.90, "roc_auc": 0.975, "coded_recall": 0.84, "hard_negative_fpr": 0.08},
+    # With German and Italian words, plural taxon names and more plain names (same day): D9 0.958, 0.993, 0.931, 0.044.
+    "D9.jsonl": {"f1": 0.92, "roc_auc": 0.98, "coded_recall": 0.89, "hard_negative_fpr": 0.08},
     # D10-D12 were written on 2026-12-06 by three more writers (data/independent/README.md) and first scored with
     # the model of that morning's main, then with descriptions (descriptions.csv) and then with the other markets'
     # words. D10, Chinese queue mix: 0.897 / 0.985 / 0.776 / 0.043 -> 0.920 / 0.984 / 0.828 / 0.033 (never listed:

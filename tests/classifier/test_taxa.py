@@ -236,3 +236,15 @@ def test_build_takes_cites_status_by_name_spelling_synonym_or_unrestricted_genus
     assert "pantholops_hodgsonii" not in by_id and "uncia_uncia" not in by_id  # one row per taxon
     ambiguous = {(n["name"], n["ambiguous"]) for n in names}
     assert ("龙血树", "yes") in ambiguous and ("藏羚", "no") in ambiguous and ("chiru", "yes") in ambiguous
+
+
+def test_english_names_are_found_in_the_plural() -> None:
+    from classifier.taxa import _english_plural, default_matcher
+
+    matcher = default_matcher()
+    assert [n.taxon_id for n in matcher.names_at("chinese crocodile lizards")] == ["shinisaurus_crocodilurus"]
+    assert matcher.names_at("chinese crocodile lizard") == matcher.names_at("chinese crocodile lizards")
+    assert (_english_plural("lory"), _english_plural("ostrich"), _english_plural("grey"), _english_plural("鳄蜥"),
+            _english_plural("ibis")) == ("lories", "ostriches", "greys", None, None)
+    match = matcher.identify("3x chinese crocodile lizards, wild caught", (), None)
+    assert match is not None and match.taxon.taxon_id == "shinisaurus_crocodilurus"
