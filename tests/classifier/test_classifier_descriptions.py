@@ -50,6 +50,8 @@ def test_an_offer_described_without_a_name_is_evidence_for_its_group(rules: Rule
         ("Old rug from the estate", "orange and black stripes, full mount head, 7ft, $900 ono", "striped pelt"),
         ("刚下网的野鸟 两只", "叫口好 林子里的 350一只 同城", "wild-caught bird"),
         ("Little monkey, 10 weeks", "baby, bottle fed, super tame, no papers so cheap, pickup only £600", "baby primate"),
+        ("Slipper orchids, 20 plants", "collected in the mountains of Vietnam, bare root, $15 each", "wild-collected plant"),
+        ("Blood python pair", "wild caught Sumatra imports, eating well, €450", "wild-caught reptile"),
     ],
 )
 def test_each_family_fires_on_its_description(rules: RuleSet, title: str, description: str, rule: str) -> None:
@@ -65,6 +67,8 @@ def test_each_family_fires_on_its_description(rules: RuleSet, title: str, descri
         ("Tiger-stripe hoodie", "orange and black stripes print, all sizes, $25"),  # merchandise
         ("鱼鳞片 鱼鳞冻原料", "深褐色 一斤10元"),  # fish scales
         ("Budgie chicks hand fed", "talking lines, no rings needed, £40 each"),  # budgies are legal pets
+        ("Paphiopedilum flasks", "seed grown from wild-type parents, 20 seedlings per flask, $60"),  # nursery stock
+        ("Python leather wallet", "wild python skin, handmade, $45"),  # leather goods
     ],
 )
 def test_the_honest_things_the_same_features_describe_are_stopped(rules: RuleSet, title: str,
