@@ -135,7 +135,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect\w*|\bconserv\w*|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
                      r"|\bpetition\b|\bsave the\b|\bstop the\b|\bawareness\b|\bwildlife day\b|\bsanctuary\b"
-                     r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|(?<!no )(?<!without )(?<!sin )(?<!sans )(?<!sem )(?<!ohne )\bcites\b(?!\s*(?:permit|paper|cert))"
+                     r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?<!no cites)(?<!without cites)(?<!sin cites)(?<!sans cites)(?<!sem cites)(?<!ohne cites)"
+                     r"(?!\s*(?:permit|paper|cert))"
                      r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b|\bkonservasi\b|\buhifadhi\b"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
                  r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
