@@ -198,7 +198,7 @@ def train(
                             f"{model.base_rate} ({prior_shift:+.3f} log-odds)"),
         },
         "threshold_method": (
-            f"max F1 among thresholds keeping recall >= {recall_floor} on calibrated out-of-fold training "
+            f"the highest threshold keeping recall >= {recall_floor} on calibrated out-of-fold training "
             f"probabilities ({folds}; {fitted_threshold:.3f} there, {threshold:.4f} at the base rate {model.base_rate}); a listing with no wildlife evidence is flagged only from a model score "
             f"of {NO_EVIDENCE_BAR} (its log-odds lowered by {shift:.3f}), one whose wildlife evidence has no trade-offer "
             f"signal (or one kind only, beside a mention or depiction) only from {NO_OFFER_BAR} (lowered by {offer_shift:.3f})"

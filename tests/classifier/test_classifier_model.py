@@ -151,9 +151,13 @@ def test_training_records_the_base_rate_and_both_thresholds(fixture_models: Path
 def test_choose_threshold_respects_the_recall_floor() -> None:
     y = [0, 0, 0, 0, 0, 1, 1, 1, 1]
     p = [0.1, 0.2, 0.35, 0.5, 0.6, 0.4, 0.7, 0.8, 0.9]
-    # Best F1 drops the 0.4 positive; the floor keeps it.  Both sit midway to the next lower score.
-    assert choose_threshold(y, p, recall_floor=0.0) == pytest.approx(0.65)
-    assert choose_threshold(y, p, recall_floor=1.0) == pytest.approx(0.375)
+    # The highest threshold that keeps the floor, midway to the next lower score: at a floor of 0.5 that is 0.8
+    # (precision 1.0), where the best F1 would have taken 0.7 (recall 0.75, precision 1.0 as well, more flags).
+    assert choose_threshold(y, p, recall_floor=0.5) == pytest.approx(0.75)
+    assert choose_threshold(y, p, recall_floor=0.75) == pytest.approx(0.65)
+    assert choose_threshold(y, p, recall_floor=1.0) == pytest.approx(0.375)  # the floor keeps the 0.4 positive
+    # A floor no threshold reaches falls back to the best F1 overall.
+    assert choose_threshold([0, 1, 1], [0.1, 0.9, 0.9], recall_floor=1.1) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="both classes"):
         choose_threshold([1, 1], [0.2, 0.3])
 
