@@ -36,7 +36,7 @@ from pathlib import Path
 from classifier.lexicon import HIT_KINDS, LexiconEntry
 from classifier.matching import LazyAutomaton, Span
 
-__all__ = ["HomophoneMatcher", "InitialsMatcher", "SplitLatinMatcher", "syllable_table"]
+__all__ = ["HomophoneMatcher", "InitialsMatcher", "MaskedMatcher", "SplitLatinMatcher", "syllable_table"]
 
 _CJK_TERM = re.compile("^[\u3400-\u9fff]+$")
 _HAS_CJK = re.compile("[\u3400-\u9fff]")
@@ -170,6 +170,62 @@ class HomophoneMatcher:
             for entry in self.entries[spelling]:
                 if surface != entry.normalised:
                     found.append((Span(start, end + 1, surface), entry))
+        return found
+
+
+_MASK = re.compile(r"(?<![a-z0-9])x(?![a-z0-9])|[*×✕☓□■○●]")
+_CJK_CHAR = re.compile("[\u3400-\u9fff]")
+MASKED_MIN_CONFIDENCE = 0.5
+MASKED_MIN_MARGIN = 0.1
+
+
+class MaskedMatcher:
+    """A Chinese term with one character masked: "x牙" or "×牙" for 象牙, "犀x" for 犀角, "x掌" for 熊掌.
+
+    Sellers write around keyword filters by hiding one character behind a letter or a symbol (x, *, ×, □,
+    ○, ●).  Only terms of two to four characters with confidence >= 0.5 are derived, and only masks that
+    one term reads as clearly (the strongest entry beats every other group's by 0.1: "x牙" is ivory (0.7), not a leopard's or
+    tiger's tooth).  A kept character that forms a common word with its neighbour outside the term ("x牙刷",
+    a toothbrush) is ordinary text.  Question marks are not masks ("是象？" asks).
+    """
+
+    def __init__(self, entries: Iterable[LexiconEntry], common_pairs: frozenset[str] = frozenset()) -> None:
+        by_key: dict[str, list[LexiconEntry]] = defaultdict(list)
+        for entry in entries:
+            term = entry.normalised
+            if (entry.kind not in HIT_KINDS or entry.lang != "zh" or not 2 <= len(term) <= 4
+                    or not _CJK_TERM.match(term) or entry.confidence < MASKED_MIN_CONFIDENCE):
+                continue
+            for i in range(len(term)):
+                by_key[term[:i] + "\0" + term[i + 1:]].append(entry)
+        self.entries: dict[str, LexiconEntry] = {}
+        for key, candidates in by_key.items():
+            best = max(candidates, key=lambda e: (e.confidence, e.term))
+            rivals = [e.confidence for e in candidates if e.group != best.group]
+            if not rivals or best.confidence - max(rivals) >= MASKED_MIN_MARGIN - 1e-9:
+                self.entries[key] = best
+        self.common_pairs = common_pairs
+
+    def find(self, text: str) -> list[tuple[Span, LexiconEntry]]:
+        if not self.entries or not _HAS_CJK.search(text):
+            return []
+        found = []
+        for mask in _MASK.finditer(text):
+            at = mask.start()
+            for length in (2, 3, 4):
+                for pos in range(length):  # where the mask sits in the term
+                    start, end = at - pos, at - pos + length
+                    if start < 0 or end > len(text):
+                        continue
+                    window = text[start:end]
+                    if not all(_CJK_CHAR.match(c) for j, c in enumerate(window) if j != pos):
+                        continue
+                    entry = self.entries.get(window[:pos] + "\0" + window[pos + 1:])
+                    if entry is None:
+                        continue
+                    if text[end - 1:end + 1] in self.common_pairs or (start and text[start - 1:start + 1] in self.common_pairs):
+                        continue
+                    found.append((Span(start, end, window), entry))
         return found
 
 

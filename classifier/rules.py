@@ -37,7 +37,7 @@ from operator import itemgetter
 
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, DescriptionRule, Lexicon, LexiconEntry
-from classifier.homophones import HomophoneMatcher, InitialsMatcher, SplitLatinMatcher
+from classifier.homophones import HomophoneMatcher, InitialsMatcher, MaskedMatcher, SplitLatinMatcher
 from classifier.matching import Span, TermMatcher
 from classifier.signals import SignalMatcher
 from classifier.text import TextCache
@@ -56,10 +56,10 @@ __all__ = [
 ]
 
 # Rules whose evidence counts as a hit for a group (co-occurrence is added separately).
-HIT_RULES = ("term", "pinyin", "context", "homophone", "initials", "split", "description")
+HIT_RULES = ("term", "pinyin", "context", "homophone", "initials", "split", "masked", "description")
 # Derived codes (classifier.homophones): the text spells a term another way.  They carry a
 # share of the term's confidence; initials need a trade-offer signal in the same listing.
-DERIVED_RULE_CAPS = {"homophone": 0.3, "initials": 0.25, "split": 1.0}
+DERIVED_RULE_CAPS = {"homophone": 0.3, "initials": 0.25, "split": 1.0, "masked": 0.3}
 # A two-character homophone is far likelier to be chance than a three-character one.
 SHORT_HOMOPHONE_CAP = 0.15
 
@@ -296,6 +296,7 @@ class RuleSet:
         # the curated hit wins (see _field_evidence).
         self.pinyin = PinyinMatcher(chosen.values())
         self.homophones = HomophoneMatcher(chosen.values())
+        self.masked = MaskedMatcher(chosen.values(), self.homophones.common_pairs)
         self.initials = InitialsMatcher(chosen.values())
         self.split_latin = SplitLatinMatcher(chosen.values())
         self.signals = SignalMatcher()
@@ -386,9 +387,11 @@ class RuleSet:
         derived_matchers = [("homophone", self.homophones), ("split", self.split_latin)]
         if offer:
             derived_matchers.append(("initials", self.initials))
+            if getattr(self, "masked", None) is not None:  # absent from rules pickled before 2026-12-06
+                derived_matchers.append(("masked", self.masked))
         for rule, matcher in derived_matchers:
             pairs = [
-                (s, e) for s, e in (matcher.find(text) if rule == "homophone" else matcher.find(text, words))
+                (s, e) for s, e in (matcher.find(text) if rule in ("homophone", "masked") else matcher.find(text, words))
                 if not excluded.overlaps(s, (ANY_GROUP, e.group)) and not taken.overlaps(s, (e.group,))
                 and not is_negated(text, s)
             ]

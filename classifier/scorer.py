@@ -68,7 +68,7 @@ class ScoreResult:
                 continue  # implied by the hit and intent parts already listed
             if ev.rule == "signal":
                 part = ev.term  # "offer:contact", "mention:enforcement", "legal:papers"
-            elif ev.rule in ("homophone", "initials", "split"):
+            elif ev.rule in ("homophone", "initials", "split", "masked"):
                 part = f"{ev.rule}:{ev.matched}→{ev.term} [{ev.group}]"
             elif ev.rule == "description":
                 part = f"described:{ev.matched} [{ev.group}]"  # the features that describe it, no name

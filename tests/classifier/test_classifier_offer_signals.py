@@ -166,6 +166,18 @@ def test_pinyin_initials_count_only_next_to_an_offer(rules: RuleSet) -> None:
     assert initials("SJL 现货 加v详聊 200克")
 
 
+def test_a_masked_character_is_read_only_next_to_an_offer(rules: RuleSet) -> None:
+    def masked(title: str) -> list[tuple[str, str]]:
+        return [(e.term, e.matched) for e in rules.evaluate(normalise(title), "") if e.rule == "masked"]
+
+    assert masked("老 X牙 手镯 便宜出 私聊") == [("象牙手镯", "x牙手镯")]
+    assert masked("犀x 杯 老货 私聊") == [("犀角", "犀x")]
+    assert masked("X掌 野生 冻的 一对 私聊") == [("熊掌", "x掌")]
+    assert masked("老 X牙 手镯") == []  # no offer: a masked word alone is not read
+    assert masked("Oral-B x牙刷 包邮 99元") == []  # 牙刷 is a toothbrush
+    assert masked("2x象牙 便宜出 私聊") == []  # the term itself, not a mask
+
+
 def test_split_latin_words_join_into_the_term(rules: RuleSet) -> None:
     evidence = rules.evaluate(normalise("old ivo ry bangle, for sale"))
     split = [e for e in evidence if e.rule == "split"]
