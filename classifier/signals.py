@@ -164,7 +164,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bwildlife photography\b"),
     ),
     "legal": (
-        ("captive_bred", r"人工繁育|人工养殖|人工繁殖|人繁|繁殖场|养殖场|繁育基地|驯养繁殖|自繁|cb\s?\d{2}|\bcb\b"
+        ("captive_bred", r"人工繁育|人工养殖|人工繁殖|人繁|繁殖场|养殖场|繁育基地|驯养繁殖|自繁|家繁|cb\s?\d{2}|\bcb\b"
                          r"|captive[\s-]?(?:bred|born|raised)|\bbred by\b|\bbreeder\b|\bfarmed\b|\bfarm[\s-]raised\b"
                          r"|\bpenangkaran\b|\bbudidaya\b|\bcriadero\b|\bcriado em cativeiro\b|\bélevage\b|\bnachzucht\b"
                          r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"),
@@ -191,7 +191,7 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead).
 _DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bnor|\bsin|\bsans|\bsem|\bohne|\bsenza|\btanpa|\bkhông"
-                            r"|无|没有|没|不带|未|缺)\s?(?:[a-z]+\s)?$")
+                            r"|无|没有|没|不带|未|缺|不是|并非)\s?(?:[a-z]+\s)?$")
 
 
 def _legal_denied(family: str, text: str, start: int) -> bool:
