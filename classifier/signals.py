@@ -167,10 +167,12 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("captive_bred", r"人工繁育|人工养殖|人工繁殖|人繁|繁殖场|养殖场|繁育基地|驯养繁殖|自繁|家繁|cb\s?\d{2}|\bcb\b"
                          r"|captive[\s-]?(?:bred|born|raised)|\bbred by\b|\bbreeder\b|\bfarmed\b|\bfarm[\s-]raised\b"
                          r"|\bpenangkaran\b|\bbudidaya\b|\bcriadero\b|\bcriado em cativeiro\b|\bélevage\b|\bnachzucht\b"
+                         r"|\bcriad[oa]s? en (?:uma|criadero|cautiverio)\b|\bnacid[oa]s? en (?:uma|criadero|cautiverio)\b"
                          r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"),
         ("papers", r"证件齐全|手续齐全|许可证|经营利用|合法来源|专用标识|溯源|检疫证|芯片|脚环|闭环|备案|证书齐全|有证"
                    r"|已登记|依法登记|依法申请|合法转让|林务署|登记证"
                    r"|\bbersertifikat\b|\bsertifikat\b|\bcertificado\b|\bcertifi[ée]\b|\bpermiso\b|\blicença\b|\bbescheinigung\b"
+                   r"|\bcon papeles\b|\bcom documentos\b|\bavec papiers\b|\bregistrad[oa] ante\b|\bsemarnat\b|\bcon factura\b"
                    r"|\bpermits?\b|\bpaperwork\b|\bpapers\b|\bcertificat\w*|\bcites (?:permit|paper|cert)\w*"
                    r"|\barticle 10\b|\ba10\b|\bclosed[\s-]?ring\w*|\bbanded\b|\bmicrochip\w*|\blicen[cs]ed\b"
                    r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"),

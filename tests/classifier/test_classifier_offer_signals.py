@@ -86,6 +86,8 @@ def _signals(text: str) -> dict[str, list[str]]:
         ("Verkaufe alte Schnitzerei", "offer", "sell"),
         ("Gaharu budidaya bersertifikat", "legal", "captive_bred"),
         ("Arara criado em cativeiro com certificado", "legal", "papers"),
+        ("Guacamaya criada en UMA con papeles, registrada ante Semarnat", "legal", "captive_bred"),
+        ("Guacamaya criada en UMA con papeles, registrada ante Semarnat", "legal", "papers"),
     ],
 )
 def test_signal_families_name_what_the_text_is(text: str, family: str, label: str) -> None:
@@ -233,6 +235,9 @@ def test_a_text_file_is_evaluated_as_ordinary_negatives(tmp_path: Path) -> None:
         ("孟加拉豹猫 幼猫 疫苗齐全", "big_cats"),
         ("Nile perch maw 500g, food grade", "totoaba"),  # the legal maw of the trade
         ("Farmed fish maw, yellow croaker, 1kg", "totoaba"),
+        ("八哥狗 走失 黑色", "songbirds"),  # a pug, not a myna
+        ("超级猩猩 健身房年卡 转让", "primates"),  # a gym chain
+        ("虎杖 干根 泡酒料 一斤", "tiger"),  # Japanese knotweed
     ],
 )
 def test_legal_lookalikes_are_exclusions_of_their_group(rules: RuleSet, title: str, group: str) -> None:
