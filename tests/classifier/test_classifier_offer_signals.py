@@ -335,6 +335,9 @@ DEV_FLOORS = {
     # D16, written when the day's changes were done and scored once with the morning's and the day's last model
     # (blind): 0.832 / 0.950 / 0.659 / 0.000 -> 0.880 / 0.981 / 0.750 / 0.000.
     "D16.jsonl": {"f1": 0.85, "roc_auc": 0.97, "coded_recall": 0.71, "hard_negative_fpr": 0.03},
+    # D15, D16's Chinese counterpart, scored the same way (blind): 0.947 / 0.995 / 0.867 / 0.000 -> 0.941 / 0.998 /
+    # 0.867 / 0.000 (one plain offer fewer; no negative of 210 flagged, before or after).
+    "D15.jsonl": {"f1": 0.91, "roc_auc": 0.985, "coded_recall": 0.82, "hard_negative_fpr": 0.03},
 }
 
 
