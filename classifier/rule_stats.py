@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from classifier.lexicon import Lexicon
 from classifier.rules import RuleSet
-from classifier.text import normalise
 
 __all__ = ["TermStat", "FamilyStat", "term_stats", "family_stats", "write_term_stats", "RULE_FAMILIES"]
 
 # Every rule family ``RuleSet.evaluate`` emits, in the order the report shows them.
-RULE_FAMILIES = ("term", "pinyin", "context", "cooccurrence", "exclusion", "negated", "denied")
+RULE_FAMILIES = ("term", "pinyin", "context", "homophone", "initials", "split", "masked", "description", "cooccurrence",
+                 "exclusion", "negated", "denied")
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,11 @@ class TermStat:
 
 
 def _evidence(rules: RuleSet, listings: Iterable[tuple[str, str, int]]):
+    """Each listing's evidence as scoring sees it (``analyse``: the rules, then descriptions and standard names)."""
+    from classifier.inference import analyse
+
     for title, description, label in listings:
-        yield rules.evaluate(normalise(title), normalise(description)), label
+        yield analyse(rules, title, description).evidence, label
 
 
 def term_stats(lexicon: Lexicon, listings: Iterable[tuple[str, str, int]]) -> list[TermStat]:
@@ -62,6 +65,8 @@ def term_stats(lexicon: Lexicon, listings: Iterable[tuple[str, str, int]]) -> li
             counts[(e.term, e.group, e.kind, "exclusion" if e.kind == "exclusion" else "term")]
     for rule in rules.contexts:
         counts[(rule.code, rule.group, "coded", "context")]
+    for rule in getattr(rules, "descriptions", ()):
+        counts[(rule.name, rule.group, "coded", "description")]
     for evidence, label in _evidence(rules, listings):
         fired = set()
         for ev in evidence:

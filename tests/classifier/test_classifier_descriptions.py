@@ -154,3 +154,15 @@ def test_a_model_pickled_before_descriptions_existed_still_evaluates(rules: Rule
     old = RuleSet(load_lexicon(FIXTURE))
     del old.__dict__["description_matcher"], old.__dict__["descriptions"]
     assert old.description_evidence(normalise("red skin solid yellow core"), "") == ()
+
+
+def test_the_lexicon_report_counts_descriptions() -> None:
+    from classifier.rule_stats import family_stats, term_stats
+
+    lexicon = load_lexicon(LEXICON_DIR)
+    listings = [("Carving blank", "red skin, solid yellow core, $300", 1), ("纯棉T恤 白色", "包邮 39元", 0)]
+    families = {f.rule: f for f in family_stats(lexicon, listings)}
+    assert (families["description"].positives, families["description"].negatives) == (1, 0)
+    rows = {(s.term, s.rule): s for s in term_stats(lexicon, listings)}
+    assert rows[("hornbill casque", "description")].positives == 1
+    assert rows[("ivory grain", "description")].fired == 0  # rows that never fired are listed too
