@@ -72,13 +72,8 @@ def price_in_cny(price: Any, currency: Any) -> float | None:
     A price without a currency is taken as CNY (most listings without one are
     on Chinese-language marketplaces).
     """
-    if price is None or isinstance(price, bool):
-        return None
-    try:
-        value = float(price)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(value) or value < 0:
+    value = _price_value(price)
+    if value is None:
         return None
     code = currency.strip().upper() if isinstance(currency, str) and currency.strip() else "CNY"
     rate = CNY_PER_UNIT.get(code)
@@ -154,15 +149,21 @@ def analyse_records(rules: RuleSet, X: Any) -> list[Analysis]:
     ]
 
 
-def has_price(price: Any) -> bool:
-    """A positive number in the price field, whatever its currency (the asking price is the trade signal)."""
+def _price_value(price: Any) -> float | None:
+    """The price field as a non-negative finite number, or None."""
     if price is None or isinstance(price, bool):
-        return False
+        return None
     try:
         value = float(price)
     except (TypeError, ValueError):
-        return False
-    return math.isfinite(value) and value > 0
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def has_price(price: Any) -> bool:
+    """A positive number in the price field, whatever its currency (the asking price is the trade signal)."""
+    value = _price_value(price)
+    return value is not None and value > 0
 
 
 def analysis_texts(analyses: Sequence[Analysis]) -> list[str]:

@@ -357,23 +357,34 @@ def _parse_entry(
     )
 
 
-def _parse_context(
-    line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
-) -> ContextRule | None:
-    """One contexts.csv row → rule, or None with the reason appended to ``issues``."""
-    code = (row.get("code") or "").strip() if isinstance(row.get("code"), str) else ""
+def _row_start(file: str, line: int, row: dict, columns: tuple[str, ...], required: tuple[str, ...], key: str,
+               issues: list[LexiconIssue]):
+    """(values, fail) for one row of a rule file, or None after naming its problem: too many fields or an
+    empty required column.  ``fail(column, reason)`` records an issue for this row (named by its ``key``)."""
+    name = (row.get(key) or "").strip() if isinstance(row.get(key), str) else ""
 
     def fail(column: str, reason: str) -> None:
-        issues.append(LexiconIssue(CONTEXTS_FILE, line, column, reason, term=code))
+        issues.append(LexiconIssue(file, line, column, reason, term=name))
 
     if None in row:
         fail("note", "too many fields; quote values that contain commas")
         return None
-    values = {c: (row.get(c) or "").strip() for c in CONTEXT_COLUMNS}
-    for column in REQUIRED_CONTEXT_FIELDS:
+    values = {c: (row.get(c) or "").strip() for c in columns}
+    for column in required:
         if not values[column]:
             fail(column, "required field is empty")
             return None
+    return values, fail
+
+
+def _parse_context(
+    line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
+) -> ContextRule | None:
+    """One contexts.csv row → rule, or None with the reason appended to ``issues``."""
+    started = _row_start(CONTEXTS_FILE, line, row, CONTEXT_COLUMNS, REQUIRED_CONTEXT_FIELDS, "code", issues)
+    if started is None:
+        return None
+    values, fail = started
     if values["group"] == ANY_GROUP:
         fail("group", "a context rule needs a group, not '*'")
         return None
@@ -385,7 +396,7 @@ def _parse_context(
         return None
     confidence, verified = checked
     code_n = normalise(values["code"])
-    context = tuple(dict.fromkeys(normalise(w) for w in values["context"].split("|") if normalise(w)))
+    context = _words(values["context"])
     if not code_n:
         fail("code", f"'{values['code']}' is empty after normalisation")
         return None
@@ -419,6 +430,7 @@ def _load_contexts(path: Path, groups: dict[str, Group], issues: list[LexiconIss
 
 
 def _words(value: str) -> tuple[str, ...]:
+    """The normalised, de-duplicated words of a "|"-separated cell, in order."""
     return tuple(dict.fromkeys(normalise(w) for w in value.split("|") if normalise(w)))
 
 
@@ -426,19 +438,10 @@ def _parse_description(
     line: int, row: dict, groups: dict[str, Group], issues: list[LexiconIssue]
 ) -> DescriptionRule | None:
     """One descriptions.csv row → rule, or None with the reason appended to ``issues``."""
-    name = (row.get("name") or "").strip() if isinstance(row.get("name"), str) else ""
-
-    def fail(column: str, reason: str) -> None:
-        issues.append(LexiconIssue(DESCRIPTIONS_FILE, line, column, reason, term=name))
-
-    if None in row:
-        fail("note", "too many fields; quote values that contain commas")
+    started = _row_start(DESCRIPTIONS_FILE, line, row, DESCRIPTION_COLUMNS, REQUIRED_DESCRIPTION_FIELDS, "name", issues)
+    if started is None:
         return None
-    values = {c: (row.get(c) or "").strip() for c in DESCRIPTION_COLUMNS}
-    for column in REQUIRED_DESCRIPTION_FIELDS:
-        if not values[column]:
-            fail(column, "required field is empty")
-            return None
+    values, fail = started
     if values["group"] == ANY_GROUP or (groups and values["group"] not in groups):
         fail("group", f"group '{values['group']}' is not in groups.csv")
         return None
@@ -459,7 +462,7 @@ def _parse_description(
     if clash:
         fail("unless", f"'{sorted(clash)[0]}' is both a feature or object and an 'unless' word")
         return None
-    return DescriptionRule(name, values["group"], features, min_features, objects, unless, confidence,
+    return DescriptionRule(values["name"], values["group"], features, min_features, objects, unless, confidence,
                            values["source"], values["added"], verified, values["note"], line)
 
 
