@@ -141,7 +141,7 @@ class _SpanIndex:
 # characters away ("不是真的象牙" is rare; "不是象牙", "非象牙", "和象牙很好区分"
 # are common); Latin markers are whole words.
 _NEG_BEFORE_CJK = re.compile(
-    r"(?:(?:不是|并非|绝非|而非|不含|区别于|有别于|唔系|唔是|不系|(?<!收)不收|(?<!卖)不卖|(?<!出)不出)\s?[^\s,，。;；!！?？]{0,2}"
+    r"(?:(?:不是|并非|绝非|而非|不含|区别于|有别于|唔系|唔是|不系|(?<!收)不收|(?<!卖)不卖|(?<!出)不出|不掺|没掺|未掺|无掺|不混)\s?[^\s,，。;；!！?？]{0,2}"
     r"|(?:非|代替|替代|取代|媲美|比|冒充|充当))$"
 )
 # "区分", "平替" after the term; or the term asked and denied at once ("熊胆？不是，是牛胆").

@@ -142,7 +142,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
                  r"|\bjournalist\b|\bdocumentary\b|\bstudy\b|\bresearch\w*\b|\bscientists?\b|\binvestigation\b"),
-        ("question", r"吗[?？]?$|吗[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
+        # "有要的吗", "有人要吗": a seller asking who wants it, not a question about the trade
+        ("question", r"吗(?<!要的吗)(?<!人要吗)[?？]?$|吗(?<!要的吗)(?<!人要吗)[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
                      r"|有没有人|求科普|[?？]\s*$|\bis it legal\b|\bhow (?:do|can|to) (?:i |you )?tell\b|\banyone know\b"
                      r"|\bcan i\b|\bis this\b.{0,40}\?|\bwhat is\b|\bwhy\b"),
     ),
@@ -159,7 +160,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("name", r"球队|队|粉丝|外号|昵称|绰号|演唱会|乐队|\bteam\b|\bfans?\b|\bnickname\w*|\bjersey\b|\bseason\b"
                  r"|\bgame\b|\bmatch\b|\bbrand\b|\bband\b|\balbum\b|\bsong\b|\bmovie\b|\bfilm\b|\bseries\b"
                  r"|\bvinyl\b|\bconcert\b|\blive in\b|\bwin\b|\bwins\b|\bplayoffs?\b"),
-        ("sighting", r"拍到|偶遇|观鸟|鸟友|野外|动物园|保护区|放生|救助|\bspotted\b|\bsighting\w*|\bbirding\b"
+        ("sighting", r"拍到|偶遇|观鸟|野外|动物园|保护区|放生|救助|\bspotted\b|\bsighting\w*|\bbirding\b"
                      r"|\bbirdwatch\w*|\bsafari\b|\bzoo\b|\bin the wild\b|\bphotograph\w*|\bnational park\b"
                      r"|\bwildlife photography\b"),
     ),
