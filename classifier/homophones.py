@@ -174,7 +174,6 @@ class HomophoneMatcher:
 
 
 _MASK = re.compile(r"(?<![a-z0-9])x(?![a-z0-9])|[*×✕☓□■○●]")
-_CJK_CHAR = re.compile("[\u3400-\u9fff]")
 MASKED_MIN_CONFIDENCE = 0.5
 MASKED_MIN_MARGIN = 0.1
 
@@ -202,7 +201,8 @@ class MaskedMatcher:
         for key, candidates in by_key.items():
             best = max(candidates, key=lambda e: (e.confidence, e.term))
             rivals = [e.confidence for e in candidates if e.group != best.group]
-            if not rivals or best.confidence - max(rivals) >= MASKED_MIN_MARGIN - 1e-9:
+            # rounded: 0.7 - 0.6 is 0.0999… in floating point, and confidences have two decimals
+            if not rivals or round(best.confidence - max(rivals), 6) >= MASKED_MIN_MARGIN:
                 self.entries[key] = best
         self.common_pairs = common_pairs
 
@@ -218,7 +218,7 @@ class MaskedMatcher:
                     if start < 0 or end > len(text):
                         continue
                     window = text[start:end]
-                    if not all(_CJK_CHAR.match(c) for j, c in enumerate(window) if j != pos):
+                    if not all(_HAS_CJK.match(c) for j, c in enumerate(window) if j != pos):
                         continue
                     entry = self.entries.get(window[:pos] + "\0" + window[pos + 1:])
                     if entry is None:

@@ -9,6 +9,7 @@ says whether it was the missing offer, the mention or the lookalike that kept it
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from classifier.evidence import Evidence
@@ -25,6 +26,7 @@ _CONTEXT_WORDS = {
     "legal": {"captive_bred": "captive-bred", "papers": "papers or permits"},
 }
 _MAX_TERMS = 3
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))  # the keys of Evidence.to_dict
 
 
 def as_evidence(items: Iterable[Evidence | Mapping[str, Any]] | None) -> tuple[Evidence, ...]:
@@ -35,8 +37,7 @@ def as_evidence(items: Iterable[Evidence | Mapping[str, Any]] | None) -> tuple[E
             out.append(item)
         elif isinstance(item, Mapping):
             try:
-                out.append(Evidence(**{k: item[k] for k in ("rule", "term", "matched", "group", "kind", "field",
-                                                             "weight")}))
+                out.append(Evidence(**{k: item[k] for k in _EVIDENCE_FIELDS}))
             except (KeyError, TypeError):
                 continue
     return tuple(out)

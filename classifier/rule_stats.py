@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from classifier.inference import analyse
 from classifier.lexicon import Lexicon
 from classifier.rules import RuleSet
 
@@ -44,8 +45,6 @@ class TermStat:
 
 def _evidence(rules: RuleSet, listings: Iterable[tuple[str, str, int]]):
     """Each listing's evidence as scoring sees it (``analyse``: the rules, then descriptions and standard names)."""
-    from classifier.inference import analyse
-
     for title, description, label in listings:
         yield analyse(rules, title, description).evidence, label
 

@@ -451,14 +451,12 @@ class RuleSet:
         if matcher is None:
             return ()
         found: dict[str, str] = {}  # word -> field of its first undenied occurrence
-        denied: set[str] = set()
         for field, text in (("title", title), ("description", description)):
             if not text:
                 continue
             for span in matcher.find(text):
-                if is_negated(text, span):
-                    denied.add(span.term)  # "不是牛骨" does not make it bone; "not celluloid" not plastic
-                else:
+                # "不是牛骨" does not make it bone; "not celluloid" not plastic
+                if not is_negated(text, span):
                     found.setdefault(span.term, field)
         if not found:
             return ()

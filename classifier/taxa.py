@@ -378,8 +378,8 @@ _LATIN_NAME = re.compile(r"[a-z][a-z' -]*[a-z]$")
 
 
 def _english_plural(name: str) -> str | None:
-    """"crocodile lizard" -> "crocodile lizards", "lory" -> "lories", "fox" -> "foxes"; None for other scripts,
-    names of one or two letters and names already ending in s."""
+    """"crocodile lizard" -> "crocodile lizards", "lory" -> "lories", "ostrich" -> "ostriches"; None for other
+    scripts, names shorter than four letters and names already ending in s."""
     if len(name) < 4 or not _LATIN_NAME.match(name) or name.endswith("s"):
         return None
     if name.endswith("y") and name[-2] not in "aeiou":
