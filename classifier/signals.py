@@ -192,13 +192,16 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 
 
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
-# (the "undocumented" offer marker names it instead).
-_DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bnor|\bsin|\bsans|\bsem|\bohne|\bsenza|\btanpa|\bkhông"
-                            r"|无|没有|没|不带|未|缺|不是|并非)\s?(?:[a-z]+\s)?$")
+# (the "undocumented" offer marker names it instead); "not resin", "bukan resin", "不是树脂": a depiction
+# marker the text denies is the seller saying the item is *not* merchandise or a lookalike.
+_DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bisn'?t|\bwithout|\bnever|\bnor|\bsin|\bsans|\bpas|\bsem|\bnão"
+                            r"|\bohne|\bkeine?[nmrs]?|\bnicht|\bsenza|\btanpa|\bbukan|\btidak|\bkhông(?: phải)?"
+                            r"|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[a-z]+\s)?$")
+_DENIABLE = frozenset({"legal", "depiction"})
 
 
-def _legal_denied(family: str, text: str, start: int) -> bool:
-    return family == "legal" and _DENIED_BEFORE.search(text, max(0, start - 16), start) is not None
+def _denied(family: str, text: str, start: int) -> bool:
+    return family in _DENIABLE and _DENIED_BEFORE.search(text, max(0, start - 16), start) is not None
 
 
 def signal_labels(family: str) -> tuple[str, ...]:
@@ -357,7 +360,7 @@ class SignalMatcher:
         found: dict[tuple[str, str], str] = {}
         for span in self.literal_matcher.find(text):
             key = self.literals[span.term]
-            if key not in found and not _legal_denied(key[0], text, span.start):
+            if key not in found and not _denied(key[0], text, span.start):
                 found[key] = span.term
         if self.anchored:
             for end, stem in self.stems.iter(text):
@@ -365,7 +368,7 @@ class SignalMatcher:
                 for pattern, key in self.anchored[stem]:
                     if key not in found:
                         match = pattern.match(text, start)
-                        if match and not _legal_denied(key[0], text, start):
+                        if match and not _denied(key[0], text, start):
                             found[key] = match.group().strip()
         if self.digit_pattern is not None and _DIGIT.search(text):
             for match in self.digit_pattern.finditer(text):
@@ -373,7 +376,7 @@ class SignalMatcher:
         if self.other_pattern is not None:
             for match in self.other_pattern.finditer(text):
                 key = self.branch_labels[match.lastgroup]
-                if key not in found and not _legal_denied(key[0], text, match.start()):
+                if key not in found and not _denied(key[0], text, match.start()):
                     found[key] = match.group().strip()
         tail_start = max(0, len(text) - _TAIL)
         for pattern, key in self.end_markers:

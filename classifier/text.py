@@ -182,17 +182,23 @@ def join_cjk_separators(text: str) -> str:
 # Three or more single Latin letters separated by one kind of separator:
 # i.v.o.r.y, i-v-o-r-y, i v o r y.  The separator must repeat (backreference),
 # so ordinary text such as "a b-c" is left alone.
+# A spelled letter may be a look-alike digit (i-v-0-r-y), as long as three of them are letters and the
+# first one is: phone numbers and dates (1-800-2, 3.5.7) stay as they are.
 _SPELLED_RE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z](?P<sep>[.\-_*·]|\s)[A-Za-z](?:(?P=sep)[A-Za-z])+(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])[A-Za-z](?P<sep>[.\-_*·]|\s)[A-Za-z013457](?:(?P=sep)[A-Za-z013457])+(?![A-Za-z0-9])"
 )
 
 
 def _join_letters(match: re.Match[str]) -> str:
-    return "".join(ch for ch in match.group(0) if ch.isalpha())
+    spelled = match.group(0)[::2]
+    if sum(ch.isalpha() for ch in spelled) < 3:
+        return match.group(0)
+    return spelled
 
 
 def join_spelled_latin(text: str) -> str:
-    """i.v.o.r.y / i-v-o-r-y / i v o r y → ivory (three or more spelled-out letters)."""
+    """i.v.o.r.y / i-v-o-r-y / i v o r y / i-v-0-r-y → ivory / iv0ry (three or more spelled-out letters;
+    decode_leet then reads the digits)."""
     return _SPELLED_RE.sub(_join_letters, text)
 
 

@@ -113,6 +113,8 @@ def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
         ("Loro cabeza amarilla, sin permiso", "legal", "papers"),  # papers the text denies, in Spanish
         ("Kakatua, tanpa sertifikat", "legal", "papers"),
         ("猎隼雏 两只 有要的吗", "mention", "question"),  # a seller asking who wants them
+        ("Ukiran gading asli, bukan resin", "depiction", "merchandise"),  # the lookalike denied is no depiction
+        ("Carved horn cup, not resin, heavy", "depiction", "merchandise"),
     ],
 )
 def test_words_that_only_look_like_a_signal_are_not_one(text: str, family: str, label: str) -> None:
@@ -437,3 +439,19 @@ def test_the_top_of_the_queue_is_ordered_not_a_wall_of_ones(trained_scorer) -> N
     # at 1.00 (before, at the training rows' 27% share of offers: one value, all 100 at 1.00).
     shown = [round(score, 2) for score in top]
     assert len(set(shown)) >= 6 and shown.count(1.0) <= 65, (len(set(shown)), shown.count(1.0))
+
+
+@pytest.mark.parametrize(("title", "term"), [("pulsera de hueso, no es marfil", "marfil"),
+                                             ("sculpture en os, pas de l'ivoire", "ivoire")])
+def test_the_other_markets_not_denies_the_real_thing(rules: RuleSet, title: str, term: str) -> None:
+    evidence = rules.evaluate(normalise(title))
+    assert ("negated", term) in {(e.rule, e.term) for e in evidence}
+    assert not [e for e in evidence if e.rule == "term"]
+
+
+@pytest.mark.parametrize("title", ["ivory netsuke, not resin", "gading gajah asli, bukan resin"])
+def test_a_lookalike_denied_in_any_market_language_stops_nothing(rules: RuleSet, title: str) -> None:
+    evidence = rules.evaluate(normalise(title))
+    assert ("denied", "resin") in {(e.rule, e.term) for e in evidence}
+    assert not [e for e in evidence if e.rule == "exclusion"]
+    assert {e.group for e in evidence if e.rule == "term"} == {"ivory"}

@@ -67,6 +67,15 @@ def test_join_spelled_latin_needs_three_letters_and_one_separator_kind() -> None
     assert T.join_spelled_latin("ox b o n e") == "ox bone"
 
 
+def test_spelled_letters_may_be_look_alike_digits_but_numbers_stay() -> None:
+    assert T.normalise("i-v-0-r-y chopsticks") == "ivory chopsticks"
+    assert T.normalise("r h 1 n 0 horn") == "rhino horn"
+    # three real letters and a letter first, or it is a number, a date or a phone
+    assert T.join_spelled_latin("call 1-800-555") == "call 1-800-555"
+    assert T.join_spelled_latin("v 1 0") == "v 1 0"
+    assert T.join_spelled_latin("x.1.5.a") == "x.1.5.a"
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("sa1g@", "saiga"), ("iv0ry", "ivory"), ("rh1n0 horn", "rhino horn")])
 def test_decode_leet(raw: str, expected: str) -> None:
     assert T.decode_leet(raw) == expected
