@@ -197,11 +197,14 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 _DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bisn'?t|\bwithout|\bnever|\bnor|\bsin|\bsans|\bpas|\bsem|\bnão"
                             r"|\bohne|\bkeine?[nmrs]?|\bnicht|\bsenza|\btanpa|\bbukan|\btidak|\bkhông(?: phải)?"
                             r"|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[a-z]+\s)?$")
+# ... and "not for sale", "not selling", "非卖": a sale marker the text denies is no offer of sale.
 _DENIABLE = frozenset({"legal", "depiction"})
+_DENIABLE_LABELS = frozenset({("offer", "sell")})
 
 
-def _denied(family: str, text: str, start: int) -> bool:
-    return family in _DENIABLE and _DENIED_BEFORE.search(text, max(0, start - 16), start) is not None
+def _denied(key: tuple[str, str], text: str, start: int) -> bool:
+    return ((key[0] in _DENIABLE or key in _DENIABLE_LABELS)
+            and _DENIED_BEFORE.search(text, max(0, start - 16), start) is not None)
 
 
 def signal_labels(family: str) -> tuple[str, ...]:
@@ -360,7 +363,7 @@ class SignalMatcher:
         found: dict[tuple[str, str], str] = {}
         for span in self.literal_matcher.find(text):
             key = self.literals[span.term]
-            if key not in found and not _denied(key[0], text, span.start):
+            if key not in found and not _denied(key, text, span.start):
                 found[key] = span.term
         if self.anchored:
             for end, stem in self.stems.iter(text):
@@ -368,7 +371,7 @@ class SignalMatcher:
                 for pattern, key in self.anchored[stem]:
                     if key not in found:
                         match = pattern.match(text, start)
-                        if match and not _denied(key[0], text, start):
+                        if match and not _denied(key, text, start):
                             found[key] = match.group().strip()
         if self.digit_pattern is not None and _DIGIT.search(text):
             for match in self.digit_pattern.finditer(text):
@@ -376,7 +379,7 @@ class SignalMatcher:
         if self.other_pattern is not None:
             for match in self.other_pattern.finditer(text):
                 key = self.branch_labels[match.lastgroup]
-                if key not in found and not _denied(key[0], text, match.start()):
+                if key not in found and not _denied(key, text, match.start()):
                     found[key] = match.group().strip()
         tail_start = max(0, len(text) - _TAIL)
         for pattern, key in self.end_markers:

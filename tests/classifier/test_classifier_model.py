@@ -379,6 +379,13 @@ NEW_HARD_NEGATIVES = [
     ("Ivory Coast cocoa beans 1kg", "fair trade"),
     ("tagua nut vegetable ivory buttons", "eco friendly"),
     ("Ebony and Ivory vinyl record", "Paul McCartney"),
+    # brands and places with a protected animal's name, as sold on real marketplaces (2026-12-06)
+    ("Rhino 7 license for sale - transferable", "commercial licence, bought from McNeel. $450"),
+    ("2011 Ford Ranger, rhino linings tray liner", "180k km, towbar, new tyres. $14,500 ono"),
+    ("Hawksbill Bay villa weekend - Phuket", "2BR pool villa, 4,500 THB per night, free airport transfer"),
+    ("Bugaboo Fox 3 pram, grey melange", "carrycot, seat, raincover. Pick up only"),
+    ("金钱豹KTV 团购券 周末可用", "小包3小时 含果盘 转让 128元"),
+    ("HammerHead bit set 40pc", "screwdriver bits, lightly used, $15"),
 ]
 
 

@@ -113,6 +113,8 @@ def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
         ("Loro cabeza amarilla, sin permiso", "legal", "papers"),  # papers the text denies, in Spanish
         ("Kakatua, tanpa sertifikat", "legal", "papers"),
         ("猎隼雏 两只 有要的吗", "mention", "question"),  # a seller asking who wants them
+        ("Rhino horn hedgehog, my daughter's drawing. not for sale obvs", "offer", "sell"),  # a sale denied
+        ("这件是非卖品 只展示", "offer", "sell"),
         ("Ukiran gading asli, bukan resin", "depiction", "merchandise"),  # the lookalike denied is no depiction
         ("Carved horn cup, not resin, heavy", "depiction", "merchandise"),
     ],
