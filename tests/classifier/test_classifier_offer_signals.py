@@ -291,7 +291,10 @@ def test_news_of_a_seizure_is_not_an_offer(trained_scorer) -> None:
 # training files since 2026-12-06 (data/independent/README.md); their floors went with them.
 # Figures: F1 / ROC AUC / coded recall / hard-negative FPR, with the model of 2026-12-06's first session (main
 # at 00100d9) -> with the read sets in training -> with T14-T19 -> with T20-T25 and the no-evidence bar at 0.75
-# (same day, second session; the figure at the old bar 0.7 in brackets where it differs).
+# (same day, second session; the figure at the old bar 0.7 in brackets where it differs). With the markets' plain
+# names that followed (docs/classifier.md, step 5), D10 0.927 / 0.994 / 0.862 / 0.033, D16 0.966 / 0.996 / 0.932,
+# D18 0.894 / 0.990 / 0.833, D19 0.966 / 0.998 / 1.0 / 0.009, D20 0.952 / 0.996 / 0.838, D22 0.975 / 1.000 / 0.939;
+# the others as at step 4.
 DEV_FLOORS = {
     # D7, what an analyst's queue holds (2026-12-05): 0.914 / 0.992 / 0.780 / 0.000 when first scored;
     # 0.927 / 0.996 / 0.800 / 0.000 -> 0.962 / 0.997 / 0.900 -> 0.955 / 0.998 / 0.880 -> 0.955 / 0.998 / 0.880 / 0.000
@@ -299,7 +302,7 @@ DEV_FLOORS = {
     "D7.jsonl": {"f1": 0.925, "roc_auc": 0.988, "coded_recall": 0.84, "hard_negative_fpr": 0.03},
     # D10, Chinese queue mix: 0.897 / 0.985 / 0.776 / 0.043 when first scored; 0.908 / 0.984 / 0.793 / 0.033 ->
     # 0.914 / 0.990 / 0.828 -> 0.933 / 0.993 / 0.879 -> 0.939 / 0.994 / 0.897 / 0.033 (0.944 / 0.994 / 0.914).
-    "D10.jsonl": {"f1": 0.905, "roc_auc": 0.984, "coded_recall": 0.85, "hard_negative_fpr": 0.065},
+    "D10.jsonl": {"f1": 0.895, "roc_auc": 0.984, "coded_recall": 0.82, "hard_negative_fpr": 0.065},
     # D12, posts in the networks of ivory and antiques sellers: 0.945 / 0.998 / 1.0 / 0.027 when first scored;
     # 0.956 / 0.998 / 1.0 / 0.014 -> 0.967 -> 0.967 -> 0.978 / 0.998 / 1.0 / 0.014; no ordinary post of 140 flagged.
     "D12.jsonl": {"f1": 0.945, "roc_auc": 0.988, "coded_recall": 0.95, "hard_negative_fpr": 0.045, "mention_fpr": 0.05},
@@ -318,10 +321,10 @@ DEV_FLOORS = {
     "D17.jsonl": {"f1": 0.935, "roc_auc": 0.989, "coded_recall": 0.87, "hard_negative_fpr": 0.045},
     # D18, English and international queue: 0.864 / 0.973 / 0.729 / 0.000 -> 0.876 / 0.976 / 0.792 / 0.014 ->
     # 0.914 / 0.987 / 0.875 -> 0.907 / 0.989 / 0.854 / 0.014 (0.908 / 0.989 / 0.875).
-    "D18.jsonl": {"f1": 0.875, "roc_auc": 0.979, "coded_recall": 0.81, "hard_negative_fpr": 0.045},
+    "D18.jsonl": {"f1": 0.865, "roc_auc": 0.979, "coded_recall": 0.79, "hard_negative_fpr": 0.045},
     # D19, social posts around wildlife-product sellers, mostly everyday: 0.872 / 0.996 / 1.0 / 0.035 ->
     # 0.909 / 0.997 / 0.933 / 0.009 -> 0.943 / 0.998 / 0.933 / 0.000 -> 0.977 / 0.998 / 1.0 / 0.000 (0.966).
-    "D19.jsonl": {"f1": 0.945, "roc_auc": 0.988, "coded_recall": 0.93, "hard_negative_fpr": 0.03, "mention_fpr": 0.03},
+    "D19.jsonl": {"f1": 0.935, "roc_auc": 0.988, "coded_recall": 0.93, "hard_negative_fpr": 0.04, "mention_fpr": 0.03},
     # D20 (mixed queue, three markets) and D21 (posts in ivory and antique sellers' networks), written before
     # T14-T19 were added. D20: 0.923 / 0.990 / 0.784 / 0.017 -> 0.952 / 0.994 / 0.865 / 0.017 ->
     # 0.939 / 0.995 / 0.865 / 0.033 -> 0.944 / 0.996 / 0.838 / 0.017 (0.946 / 0.996 / 0.892 / 0.033).
@@ -444,3 +447,24 @@ def test_a_lookalike_denied_in_any_market_language_stops_nothing(rules: RuleSet,
     assert ("denied", "resin") in {(e.rule, e.term) for e in evidence}
     assert not [e for e in evidence if e.rule == "exclusion"]
     assert {e.group for e in evidence if e.rule == "term"} == {"ivory"}
+
+
+@pytest.mark.parametrize(("title", "group"), [
+    ("ขายลิงลม ตัวเล็ก น่ารัก เลี้ยงง่าย", "primates"),  # Thai runs words together: matched like Chinese
+    ("Vendo pappagallo cenerino senza documenti", "parrots"),
+    ("Hempedu beruang madu kering asli hutan Sabah", "bear_bile"),
+    ("nanh cọp bọc vàng 18k dài 6 phân", "tiger"),
+    ("Subasta: par de colmillos de elefante tallados", "ivory"),
+    ("野生七叶一枝花 重楼 老块 十年以上", "other"),
+])
+def test_the_markets_plain_names_of_protected_species_are_evidence(rules: RuleSet, title: str, group: str) -> None:
+    from classifier.rules import group_strengths
+
+    assert group in group_strengths(rules.evaluate(normalise(title)))
+
+
+@pytest.mark.parametrize("title", ["ตุ๊กตาตัวนิ่ม นุ่มมาก", "Mariah Carey tickets x2, floor seats"])
+def test_words_inside_other_words_or_names_are_not_those_species(rules: RuleSet, title: str) -> None:
+    from classifier.rules import group_strengths
+
+    assert not group_strengths(rules.evaluate(normalise(title)))
