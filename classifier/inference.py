@@ -498,8 +498,10 @@ class PlattSigmoid:
 # where offers are well under 1% and nearly every listing has a price and shipping, that turned
 # into false alarms on ordinary goods (measured on the independent dev sets: ordinary rows flagged
 # 1.8% -> 0.3%, coded recall 0.94 -> 0.89 at this bar; docs/classifier.md).  Raised to 0.75 on 2026-12-06
-# (second session) by the same criterion, the lowest bar that keeps the training writers' ordinary rows flagged
+# (second session) by the same criterion, the lowest bar that kept the training writers' ordinary rows flagged
 # out of fold at or below 0.3%: with twelve more writers in training, 0.7 flagged 0.42% of them (7 of 1,648).
+# With the writers added after that (sellers' vernacular on purpose) the figure is 0.49% at 0.75; 0.3% would
+# now need 0.9 and a fifth of the offers without wildlife evidence, so the bar stays (docs/classifier.md).
 NO_EVIDENCE_BAR = 0.75
 
 

@@ -148,11 +148,13 @@ _NEG_BEFORE_CJK = re.compile(
 _NEG_AFTER_CJK = re.compile(r"^(?:[^\s,，。;；!！?？]{0,4}?(?:区分|区别|分辨|分开|分得清|替代品|代用品|平替|一样|似的)"
                             r"|\s?[?？]\s?(?:不是|不|no\b))")
 # The other markets' "not"/"without" too: "bukan resin", "sin resina", "pas de résine", "não é osso",
-# "kein Kunststoff", "không phải nhựa" (a seller denying the lookalike, or denying the real thing).
+# "kein Kunststoff", "không phải nhựa" (a seller denying the lookalike, or denying the real thing).  Not "ni"
+# (Swahili "is": "ni pembe za ndovu") and "pas" only before an article (Indonesian "harga pas": a fixed price).
 _NEG_BEFORE_LATIN = re.compile(
     r"(?:\bnot|\bno|\bisn'?t|\bnon|\bnever|\bwithout|\binstead of|\balternative to|\bsubstitute for|\bunlike"
     r"|\bthan|\bsimilar to|\bresembl\w*|\blooks? like|\bvs\.?"
-    r"|\bbukan|\btidak|\bsin|\bni|\bsans|\bpas|\bnão|\bnem|\bkeine?[nmrs]?|\bnicht|\bkhông(?: phải)?)"
+    r"|\bbukan|\btidak|\bsin|\bsans|\bpas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)|\bnão|\bnem|\bkeine?[nmrs]?|\bnicht"
+    r"|\bkhông(?: phải)?)"
     r"\s+(?:(?:real|genuine|actual|any|an?|the|es|de|la|el|le|les|du|des|d'|l'|é|e|ist|aus|là|của)\s*){0,2}$"
 )
 _NEG_AFTER_LATIN = re.compile(r"^(?:(?:-|\s)?(?:free\b|alternative\b|substitute\b|look-?alike\b|lookalike\b|effect\b)"

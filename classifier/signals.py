@@ -194,7 +194,7 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead); "not resin", "bukan resin", "不是树脂": a depiction
 # marker the text denies is the seller saying the item is *not* merchandise or a lookalike.
-_DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bisn'?t|\bwithout|\bnever|\bnor|\bsin|\bsans|\bpas|\bsem|\bnão"
+_DENIED_BEFORE = re.compile(r"(?:\bno|\bnot|\bisn'?t|\bwithout|\bnever|\bnor|\bsin|\bsans|\bpas(?= d)|\bsem|\bnão"
                             r"|\bohne|\bkeine?[nmrs]?|\bnicht|\bsenza|\btanpa|\bbukan|\btidak|\bkhông(?: phải)?"
                             r"|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[a-z]+\s)?$")
 # ... and "not for sale", "not selling", "非卖": a sale marker the text denies is no offer of sale.

@@ -484,3 +484,13 @@ def test_words_inside_other_words_or_names_are_not_those_species(rules: RuleSet,
     from classifier.rules import group_strengths
 
     assert not group_strengths(rules.evaluate(normalise(title)))
+
+
+@pytest.mark.parametrize(("title", "group"), [("hii ni pembe za ndovu, kilo 20", "ivory"),  # Swahili "ni" is "is"
+                                              ("harga pas gading gajah asli", "ivory")])  # Indonesian: a fixed price
+def test_words_that_only_look_like_a_not_deny_nothing(rules: RuleSet, title: str, group: str) -> None:
+    from classifier.rules import group_strengths
+
+    evidence = rules.evaluate(normalise(title))
+    assert not [e for e in evidence if e.rule == "negated"]
+    assert group in group_strengths(evidence)
