@@ -19,7 +19,6 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predi
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from classifier.evaluation import REALISTIC_PREVALENCE
 from classifier.inference import (
     CNY_PER_UNIT, NO_EVIDENCE_BAR, NO_OFFER_BAR, PRICE_CHEAP_BELOW, PRICE_DEAR_FROM, PRICE_FEATURE_NAMES,
     TAXON_NAME_WEIGHT, Analysis, CharNgramCounter, CharTfidf, FeatureBlock, InferenceModel, PlattSigmoid, _logit,

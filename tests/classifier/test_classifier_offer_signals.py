@@ -16,7 +16,7 @@ import pytest
 from classifier.assess import read_eval_data, run_evaluation
 from classifier.evaluation import evaluate
 from classifier.lexicon import load_lexicon
-from classifier.rules import RuleSet
+from classifier.rules import RuleSet, group_strengths
 from classifier.signals import SignalMatcher, signal_summary
 from classifier.text import normalise
 from wildwatch.config import DATA_DIR, LEXICON_DIR
@@ -211,8 +211,6 @@ def test_a_denied_exclusion_needs_something_real_named(rules: RuleSet) -> None:
 
 
 def test_a_colour_word_excludes_ivory_only(rules: RuleSet) -> None:
-    from classifier.rules import group_strengths
-
     evidence = rules.evaluate(normalise("Genuine rhino horn cup, honey colour, send offer"))
     assert group_strengths(evidence)["rhino_horn"] > 0.5
     plain = group_strengths(rules.evaluate(normalise("ivory ribbon 2m")))["ivory"]
@@ -474,23 +472,17 @@ def test_a_lookalike_denied_in_any_market_language_stops_nothing(rules: RuleSet,
     ("野生七叶一枝花 重楼 老块 十年以上", "other"),
 ])
 def test_the_markets_plain_names_of_protected_species_are_evidence(rules: RuleSet, title: str, group: str) -> None:
-    from classifier.rules import group_strengths
-
     assert group in group_strengths(rules.evaluate(normalise(title)))
 
 
 @pytest.mark.parametrize("title", ["ตุ๊กตาตัวนิ่ม นุ่มมาก", "Mariah Carey tickets x2, floor seats"])
 def test_words_inside_other_words_or_names_are_not_those_species(rules: RuleSet, title: str) -> None:
-    from classifier.rules import group_strengths
-
     assert not group_strengths(rules.evaluate(normalise(title)))
 
 
 @pytest.mark.parametrize(("title", "group"), [("hii ni pembe za ndovu, kilo 20", "ivory"),  # Swahili "ni" is "is"
                                               ("harga pas gading gajah asli", "ivory")])  # Indonesian: a fixed price
 def test_words_that_only_look_like_a_not_deny_nothing(rules: RuleSet, title: str, group: str) -> None:
-    from classifier.rules import group_strengths
-
     evidence = rules.evaluate(normalise(title))
     assert not [e for e in evidence if e.rule == "negated"]
     assert group in group_strengths(evidence)
