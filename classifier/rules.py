@@ -39,7 +39,7 @@ from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, DescriptionRule, Lexicon, LexiconEntry
 from classifier.homophones import HomophoneMatcher, InitialsMatcher, MaskedMatcher, SplitLatinMatcher
 from classifier.matching import Span, TermMatcher
-from classifier.signals import SignalMatcher
+from classifier.signals import NEGATION_WORDS_LATIN, SignalMatcher
 from classifier.text import TextCache
 
 __all__ = [
@@ -147,14 +147,12 @@ _NEG_BEFORE_CJK = re.compile(
 # "区分", "平替" after the term; or the term asked and denied at once ("熊胆？不是，是牛胆").
 _NEG_AFTER_CJK = re.compile(r"^(?:[^\s,，。;；!！?？]{0,4}?(?:区分|区别|分辨|分开|分得清|替代品|代用品|平替|一样|似的)"
                             r"|\s?[?？]\s?(?:不是|不|no\b))")
-# The other markets' "not"/"without" too: "bukan resin", "sin resina", "pas de résine", "não é osso",
-# "kein Kunststoff", "không phải nhựa" (a seller denying the lookalike, or denying the real thing).  Not "ni"
-# (Swahili "is": "ni pembe za ndovu") and "pas" only before an article (Indonesian "harga pas": a fixed price).
+# The other markets' "not"/"without" too (signals.NEGATION_WORDS_LATIN): "bukan resin", "sin resina", "pas de
+# résine", "não é osso", "kein Kunststoff", "không phải nhựa" (a seller denying the lookalike, or the real thing),
+# and comparisons ("instead of", "than", "looks like").
 _NEG_BEFORE_LATIN = re.compile(
-    r"(?:\bnot|\bno|\bisn'?t|\bnon|\bnever|\bwithout|\binstead of|\balternative to|\bsubstitute for|\bunlike"
-    r"|\bthan|\bsimilar to|\bresembl\w*|\blooks? like|\bvs\.?"
-    r"|\bbukan|\btidak|\bsin|\bsans|\bpas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)|\bnão|\bnem|\bkeine?[nmrs]?|\bnicht"
-    r"|\bkhông(?: phải)?)"
+    rf"(?:\b{NEGATION_WORDS_LATIN}|\binstead of|\balternative to|\bsubstitute for|\bunlike"
+    r"|\bthan|\bsimilar to|\bresembl\w*|\blooks? like|\bvs\.?)"
     r"\s+(?:(?:real|genuine|actual|any|an?|the|es|de|la|el|le|les|du|des|d'|l'|é|e|ist|aus|là|của)\s*){0,2}$"
 )
 _NEG_AFTER_LATIN = re.compile(r"^(?:(?:-|\s)?(?:free\b|alternative\b|substitute\b|look-?alike\b|lookalike\b|effect\b)"

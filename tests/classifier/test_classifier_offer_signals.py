@@ -486,3 +486,18 @@ def test_words_that_only_look_like_a_not_deny_nothing(rules: RuleSet, title: str
     evidence = rules.evaluate(normalise(title))
     assert not [e for e in evidence if e.rule == "negated"]
     assert group in group_strengths(evidence)
+
+
+@pytest.mark.parametrize("title", ["Carved ivory bangle, now for sale", "In the family since 1950, for sale",
+                                   "nobody wants it so for sale"])
+def test_words_that_only_begin_like_a_not_deny_no_sale(title: str) -> None:
+    assert "sell" in _signals(title).get("offer", [])  # "now", "since", "nobody" are not "no", "sin"
+
+
+@pytest.mark.parametrize(("title", "term"), [("Halskette ohne Elfenbein, nur Knochen", "elfenbein"),
+                                             ("Collana senza avorio, solo osso", "avorio"),
+                                             ("colar sem marfim, osso bovino", "marfim")])
+def test_without_in_any_market_language_denies_a_term(rules: RuleSet, title: str, term: str) -> None:
+    evidence = rules.evaluate(normalise(title))
+    assert ("negated", term) in {(e.rule, e.term) for e in evidence}
+    assert not group_strengths(evidence)
