@@ -610,10 +610,12 @@ class FeatureBlock:
 
     def decision(self, analyses: Sequence[Analysis], texts: list[str]) -> np.ndarray:
         """This block's share of each analysis's decision value (before the union weight)."""
+        # Each row's products summed on its own (not a BLAS matrix-vector product, whose summation order can
+        # depend on how many rows there are), so a listing scores the same alone as in a batch.
         if self.kind == "evidence":
-            return evidence_matrix(analyses, self.groups) @ self.coef
+            return np.sum(evidence_matrix(analyses, self.groups) * self.coef, axis=1)
         if self.kind == "price":
-            return price_matrix(analyses) @ self.coef
+            return np.sum(price_matrix(analyses) * self.coef, axis=1)
         chars = self.chars
         assert chars is not None
         rows, columns, values = char_tfidf_values(chars.counter, chars.idf, chars.sublinear_tf, chars.l2_norm, texts)
