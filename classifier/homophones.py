@@ -235,7 +235,9 @@ _VOWELS = set("aeiou")
 _INITIAL_STOPWORDS = frozenset(
     "pcs dvd cd bbq tv mm cm kg ml mg pm dm vs ps nb hd sd bt ct xl xxl xxxl lcd led usb gps nfc pvc abs tpu diy "
     "ltd llc bmw std mp dj vr wtb wts obo ono bnwt bnib nwt nwot ftw hmm pls plz thx thnx ty np ngl tbh smh lmk "
-    "btw idk jk lgbt nsfw sfw rn ppl gf bf ny nyc sf dc la vip rsvp fyi asap cpr srs sdk".split()
+    "btw idk jk lgbt nsfw sfw rn ppl gf bf ny nyc sf dc la vip rsvp fyi asap cpr srs sdk "
+    # English words and abbreviations of ordinary posts and ads (full service history, for f's sake, DMs, ...)
+    "fsh ffs sly dms bnw hrc chd dbs".split()
 )
 
 

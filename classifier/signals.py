@@ -129,6 +129,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bdisita\b|\bditangkap\b|\bpenyitaan\b|\bpenyelundupan\b|\bbksda\b"
                         r"|\bnahuli\b|\bnasabat\b|\binaresto\b|\bkinumpiska\b"
                         r"|\bzakamatwa\b|\bkukamatwa\b|\bwamekamatwa\b|\bamekamatwa\b|\bwalikamatwa\b|\balikamatwa\b|\bimekamatwa\b|\bmahakama\w*|\bujangili\b|\bkws\b"
+                        r"|\bbat giu\b|\bthu giu\b|\btich thu\b|\bkhoi to\b|\bbuon lau\b|\bhai quan\b|\bbi bat\b"
                         r"|\bbị bắt\b|\bbắt quả tang\b|\bđối tượng\b|จับกุม|ยึดของกลาง|ของกลาง|ผู้ต้องหา|\bdiamankan\b|\bditahan\b"
                         r"|\bpolisi\b|\bperhilitan\b|\bpolic[ií]a\b|\bgendarmerie\b|\bdémantel\w*|\baduana\b|\balfândega\b"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发"
@@ -156,7 +157,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bplush\w*|\btoys?\b|\bfigurines?\b|\bfigure\b|\bstatue\b|\bsticker\w*|\bposter\w*|\bdecal\w*"
                         r"|\bt-?shirt\w*|\bhoodie\b|\bmug\b|\bkeychain\b|\bphone case\b|\bbook\b|\bnovel\b|\bcomic\w*"
                         r"|\bstamps?\b|\bpostcard\w*|\bpuzzle\b|\bpins?\b|\bbadge\b|\bsouvenir\w*|\bornament\b"
-                        r"|\bcostume\b|\bmascot\b|\bpainting\b|\bart print\b|\bcanvas\b|\bwallpaper\b|\bresin\b"),
+                        r"|\bcostume\b|\bmascot\b|\bpainting\b|\bart print\b|\bcanvas\b|\bwallpaper\b|\bresin\b"
+                        # a wooden figure, not an ivory one on a wooden stand
+                        r"|\bwooden\b(?! (?:stand|base|box|case|display|plinth|mount|frame))|\bteak\b|\bcarved wood\b"
+                        r"|\bwood carving\b"),
         ("name", r"球队|队|粉丝|外号|昵称|绰号|演唱会|乐队|\bteam\b|\bfans?\b|\bnickname\w*|\bjersey\b|\bseason\b"
                  r"|\bgame\b|\bmatch\b|\bbrand\b|\bband\b|\balbum\b|\bsong\b|\bmovie\b|\bfilm\b|\bseries\b"
                  r"|\bvinyl\b|\bconcert\b|\blive in\b|\bwin\b|\bwins\b|\bplayoffs?\b"),
@@ -169,14 +173,18 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|captive[\s-]?(?:bred|born|raised)|\bbred by\b|\bbreeder\b|\bfarmed\b|\bfarm[\s-]raised\b"
                          r"|\bpenangkaran\b|\bbudidaya\b|\bcriadero\b|\bcriado em cativeiro\b|\bélevage\b|\bnachzucht\b"
                          r"|\bcriad[oa]s? en (?:uma|criadero|cautiverio)\b|\bnacid[oa]s? en (?:uma|criadero|cautiverio)\b"
-                         r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"),
+                         r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"
+                         # plants raised, not collected; Brazil's and Spain's licensed breeders
+                         r"|\bseed[\s-]grown\b|\bnursery[\s-](?:grown|propagated)\b|\bartificially propagated\b"
+                         r"|\btissue[\s-]cultur\w*|\bcriadouro\b|\bcriadero autorizado\b"),
         ("papers", r"证件齐全|手续齐全|许可证|经营利用|合法来源|专用标识|溯源|检疫证|芯片|脚环|闭环|备案|证书齐全|有证"
                    r"|已登记|依法登记|依法申请|合法转让|林务署|登记证"
                    r"|\bbersertifikat\b|\bsertifikat\b|\bcertificado\b|\bcertifi[ée]\b|\bpermiso\b|\blicença\b|\bbescheinigung\b"
                    r"|\bcon papeles\b|\bcom documentos\b|\bavec papiers\b|\bregistrad[oa] ante\b|\bsemarnat\b|\bcon factura\b"
                    r"|\bpermits?\b|\bpaperwork\b|\bpapers\b|\bcertificat\w*|\bcites (?:permit|paper|cert)\w*"
                    r"|\barticle 10\b|\ba10\b|\bclosed[\s-]?ring\w*|\bbanded\b|\bmicrochip\w*|\blicen[cs]ed\b"
-                   r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"),
+                   r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"
+                   r"|\bphytosanitary\b|\banilhad[oa]s?\b|\bcom anilha\b|\bnota fiscal\b|\bautorizad[oa] pelo ibama\b"),
     ),
 }
 
