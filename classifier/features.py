@@ -173,9 +173,12 @@ class PriceFeatures(TransformerMixin, BaseEstimator):
 # The share of offers the scores are for.  Offers are "well under 1%" of a marketplace's listings
 # (issue 12); 1% was used until the independent writers' read sets joined training (2026-12-06) and the
 # model grew surer of clear offers: at 1% the demo night's top 100 read 1.00 for 69 of them, at 0.5%
-# for about half, as before.  A constant log-odds shift: the order and every flag stay as they are.
-# ``wildwatch evaluate`` still reports precision at 1% offers (REALISTIC_PREVALENCE), the kinder end.
-SCORE_BASE_RATE = 0.005
+# for about half, as before.  0.3% since the third session of that day, for the same reason: with eight more
+# writers in training 67 of the top 100 read 1.00 at 0.5% (five distinct values), 56 at 0.3% (eight); one
+# offer in 333 listings is still generous for a general marketplace.  A constant log-odds shift: the order and
+# every flag stay as they are.  ``wildwatch evaluate`` still reports precision at 1% offers
+# (REALISTIC_PREVALENCE), the kinder end.
+SCORE_BASE_RATE = 0.003
 
 
 class CalibratedLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -190,7 +193,7 @@ class CalibratedLogisticRegression(ClassifierMixin, BaseEstimator):
 
     **Base rate.**  The sigmoid is fitted where offers are the (weighted) share of the training rows
     (``fit_prevalence_``, about 27%); on a marketplace they are well under 1%: ``base_rate`` is
-    ``SCORE_BASE_RATE``, one offer in 200 listings.  After fitting, the sigmoid's
+    ``SCORE_BASE_RATE``, one offer in 333 listings.  After fitting, the sigmoid's
     intercept is moved by ``prior_shift_`` = logit(base_rate) − logit(fit_prevalence_) (the prior
     correction of Saerens et al. 2002): ``predict_proba`` is then the probability that a listing is an
     offer on such a marketplace.  It moves every score by the same log-odds, so the order of the queue

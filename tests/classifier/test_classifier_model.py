@@ -116,7 +116,7 @@ def test_hash_split_is_stable_and_near_80_20() -> None:
 
 
 def test_scores_are_for_the_marketplace_base_rate_and_decide_as_before() -> None:
-    """The sigmoid is moved from the training rows' share of offers to the marketplace's (0.5%): every score
+    """The sigmoid is moved from the training rows' share of offers to the marketplace's (0.3%): every score
     moves by the same log-odds, so the order and (with the threshold moved alike) every decision stay."""
     from classifier.features import SCORE_BASE_RATE, CalibratedLogisticRegression, shift_probability
 
@@ -125,9 +125,9 @@ def test_scores_are_for_the_marketplace_base_rate_and_decide_as_before() -> None
     y = (X[:, 0] + 0.5 * rng.normal(size=400) > 0.3).astype(int)
     at_base_rate = CalibratedLogisticRegression(C=1.0).fit(X, y)
     as_trained = CalibratedLogisticRegression(C=1.0, base_rate=None).fit(X, y)
-    assert at_base_rate.base_rate == SCORE_BASE_RATE == 0.005 and as_trained.prior_shift_ == 0.0
+    assert at_base_rate.base_rate == SCORE_BASE_RATE == 0.003 and as_trained.prior_shift_ == 0.0
     shift = at_base_rate.prior_shift_
-    assert shift == pytest.approx(np.log(0.005 / 0.995) - np.log(y.mean() / (1 - y.mean())))
+    assert shift == pytest.approx(np.log(0.003 / 0.997) - np.log(y.mean() / (1 - y.mean())))
     p_base, p_trained = at_base_rate.predict_proba(X)[:, 1], as_trained.predict_proba(X)[:, 1]
     assert np.allclose(p_base, shift_probability(p_trained, shift))
     assert np.array_equal(np.argsort(p_base, kind="stable"), np.argsort(p_trained, kind="stable"))
@@ -138,7 +138,7 @@ def test_scores_are_for_the_marketplace_base_rate_and_decide_as_before() -> None
 
 def test_training_records_the_base_rate_and_both_thresholds(fixture_models: Path) -> None:
     meta = json.loads((_version_dir(fixture_models) / METADATA_FILE).read_text())
-    assert meta["base_rate"] == 0.005 and 0 < meta["training_prevalence"] < 1 and meta["prior_logit_shift"] < 0
+    assert meta["base_rate"] == 0.003 and 0 < meta["training_prevalence"] < 1 and meta["prior_logit_shift"] < 0
     moved = 1 / (1 + np.exp(-(np.log(meta["threshold_at_training_prevalence"] /
                                       (1 - meta["threshold_at_training_prevalence"])) + meta["prior_logit_shift"])))
     assert meta["threshold"] == pytest.approx(moved)
