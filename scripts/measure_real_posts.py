@@ -18,10 +18,11 @@ from pathlib import Path
 SPLITS = {"development": ("train",), "held out": ("val", "test")}
 
 
-def read_posts(root: Path, splits: tuple[str, ...]) -> list[str]:
-    """Every distinct non-empty tweet of the given splits, in file order (a tweet in several tasks counts once)."""
+def read_posts(root: Path, splits: tuple[str, ...], exclude: frozenset[str] = frozenset()) -> list[str]:
+    """Every distinct non-empty tweet of the given splits, in file order (a tweet in several tasks counts once),
+    leaving out those in ``exclude`` (the development half's, so that the held-out half shares none with it)."""
     folder = root / "datasets" if (root / "datasets").is_dir() else root
-    seen: set[str] = set()
+    seen: set[str] = set(exclude)
     posts: list[str] = []
     for split in splits:
         for path in sorted(folder.rglob(f"{split}_text.txt")):
@@ -43,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
 
     scorer = Scorer.load(args.models)
     found = 0
+    earlier: frozenset[str] = frozenset()
     for name, splits in SPLITS.items():
-        posts = read_posts(args.root, splits)
+        posts = read_posts(args.root, splits, exclude=earlier)
+        earlier = earlier | frozenset(posts)
         if not posts:
             print(f"{name} ({'/'.join(splits)}): no *_text.txt files under {args.root}", file=sys.stderr)
             continue

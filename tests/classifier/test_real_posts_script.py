@@ -12,7 +12,7 @@ SPEC.loader.exec_module(posts_script)
 
 TRAIN = ["that ivory dress though 😍 @user", "Raw ivory tusks 12kg for sale, whatsapp +254 700 000 000, pay first",
          "", "that ivory dress though 😍 @user"]
-TEST = ["Tiger Woods is back baby", "Shark week marathon tonight 🦈"]
+TEST = ["Tiger Woods is back baby", "Shark week marathon tonight 🦈", "that ivory dress though 😍 @user"]
 
 
 def _tweeteval(root: Path) -> Path:
@@ -26,7 +26,8 @@ def _tweeteval(root: Path) -> Path:
 def test_reads_each_half_once_per_distinct_post(tmp_path: Path) -> None:
     root = _tweeteval(tmp_path / "tweeteval")
     assert posts_script.read_posts(root, ("train",)) == TRAIN[:2]  # blank and repeated lines dropped
-    assert posts_script.read_posts(root, ("val", "test")) == ["Tiger Woods is back baby", "Shark week marathon tonight 🦈"]
+    held_out = ["Tiger Woods is back baby", "Shark week marathon tonight 🦈"]
+    assert posts_script.read_posts(root, ("val", "test"), exclude=frozenset(TRAIN)) == held_out  # none shared
 
 
 def test_counts_both_halves_and_lists_only_the_development_flags(tmp_path: Path, trained_models_dir: Path,
