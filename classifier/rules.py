@@ -151,7 +151,7 @@ _NEG_AFTER_CJK = re.compile(r"^(?:[^\s,，。;；!！?？]{0,4}?(?:区分|区别
 # résine", "não é osso", "kein Kunststoff", "không phải nhựa" (a seller denying the lookalike, or the real thing),
 # and comparisons ("instead of", "than", "looks like").
 _NEG_BEFORE_LATIN = re.compile(
-    rf"(?:\b{NEGATION_WORDS_LATIN}|\binstead of|\balternative to|\bsubstitute for|\bunlike"
+    rf"(?:{NEGATION_WORDS_LATIN}|\binstead of|\balternative to|\bsubstitute for|\bunlike"
     r"|\bthan|\bsimilar to|\bresembl\w*|\blooks? like|\bvs\.?)"
     r"\s+(?:(?:real|genuine|actual|any|an?|the|es|de|la|el|le|les|du|des|d'|l'|é|e|ist|aus|là|của)\s*){0,2}$"
 )

@@ -204,12 +204,12 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 # readers of a denial, classifier.rules.is_negated (a term or lookalike: "not ivory", "bukan resin") and _denied
 # below (a legal, depiction or sale marker).  Whole words only ("now for sale", "since 1950" deny nothing); not
 # "ni" (Swahili "is": "ni pembe za ndovu"); "pas" only before an article (Indonesian "harga pas": a fixed price).
-NEGATION_WORDS_LATIN = (r"(?:not|no|isn'?t|non|never|without|nor|sin|sans|pas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)"
+NEGATION_WORDS_LATIN = (r"\b(?:not|no|isn'?t|non|never|without|nor|sin|sans|pas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)"
                         r"|sem|não|nem|ohne|keine?[nmrs]?|nicht|senza|tanpa|bukan|tidak|không(?: phải)?)\b")
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead); "not resin", "bukan resin", "不是树脂": a depiction
 # marker the text denies is the seller saying the item is *not* merchandise or a lookalike.
-_DENIED_BEFORE = re.compile(rf"(?:\b{NEGATION_WORDS_LATIN}|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[a-z]+\s)?$")
+_DENIED_BEFORE = re.compile(rf"(?:{NEGATION_WORDS_LATIN}|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[a-z]+\s)?$")
 # ... and "not for sale", "not selling", "非卖": a sale marker the text denies is no offer of sale.
 _DENIABLE = frozenset({"legal", "depiction"})
 _DENIABLE_LABELS = frozenset({("offer", "sell")})
