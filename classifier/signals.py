@@ -49,7 +49,12 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\d\s?k?\s?(?:rm|tr|triệu|baht|rs|inr|kes|zar|php|dollars?|bucks|quid|euros?)\b|\brp\.?\s?\d"
                   r"|\bprice (?:on|upon) (?:request|application)\b|\bpoa\b|\bsend (?:an |me an |your )?offers?\b|\bestimate:? \d|\b(?:msg|message|pm|dm|ask|inbox|contact)(?: me)? for (?:price|details)\b"
                   r"|\bprice by\b|\bbundle price\b|\brehoming fee\b|\bcash only\b|\bcash\b|\bcrypto\b|\busdt\b"
-                  r"|\bpaypal\b|\bvenmo\b|\bwestern union\b|\bsend money\b|\bpaying\b|\bharga\b|\bgiá\b|ราคา"),
+                  r"|\bpaypal\b|\bvenmo\b|\bwestern union\b|\bsend money\b|\bpaying\b|\bharga\b|\bgiá\b|ราคา"
+                  # the Latin American and Asian markets' money: "120 reais", "S/ 600", "₡120 mil", "25 soles c/u"
+                  r"|\d\s?(?:reais|pesos|soles|bolivianos|bs|quetzales|lempiras|colones|c[oó]rdobas|lucas|mxn|brl"
+                  r"|ars|clp|gtq|hnl|crc|nio|ngn|ugx|tzs|ghs|pkr|bdt|lkr|rb|jt)\b|[₡₱₦₹₫฿₲]\s?\d|\bs/\.?\s?\d"
+                  r"|\d\s?(?:c/u|cada|la pieza|el kilo|o kg|el par|o par|la bolsa|por unidad|a unidade|sebiji|per ekor|mỗi con)\b"
+                  r"|\bprecio\b|\bpre[cç]o\b|\bpix\b|\bsinpe\b|\bal contado\b|\bà vista\b|\bfarashi\b"),
         ("quantity", r"\d\s?(?:克|g\b|斤|公斤|kg\b|两|件|只|对|片|颗|枚|根|条|套|盒|瓶|串|pcs\b|pieces?\b|pairs?\b)"
                      r"|\b(?:wholesale|bulk|lot of|in stock)\b|批发|现货|有货|量大|大量|货源|库存|拿货|整批"
                      # minimum orders and stock left: 一两起, 两克起发, 量少, "2 left", "kilo lots", "x3"
@@ -62,7 +67,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                     r"|\bzalo\b|\bwassap\b|\bwa\b|\bviber\b|\bkakao\b|电话"
                     r"|1(?<!\d.)[3-9]\d{9}(?!\d)|\+\d{2,3}[\s-]?\d{3,}[\s-]?\d{3,}"
                     r"|\bjapri\b|\bliên hệ\b|\bcontactez\b|\bcontacto\b|\bcontato\b|\bchama no zap\b|\bzap\b"
-                    r"|\bwpp\b|\bwsp\b|ทักแชท|ทักมา|สนใจทัก"),
+                    r"|\bwpp\b|\bwsp\b|ทักแชท|ทักมา|สนใจทัก"
+                    r"|\bwhats\b|\bwhatsap\b|\bzapzap\b|\b(?:al|por|x|no|pelo|chama no) privado\b|\bmanda (?:mensagem|msg|dm)\b"
+                    r"|หลังไมค์|ทักไลน์|\bpm\s?po\b|ဆက်သွယ်|ទាក់ទង"),
         # invitations to get in touch (no channel named): 懂的来, 有意者, 要的扣1, 留言, "serious buyers only", "lmk"
         ("invite", r"(?:懂的|懂得|有意|需要|要的|价|价格|有需要|有要的)\s?私(?![人家房立营有自下生密事])|私$"
                    r"|懂的来|懂行来|懂行的来|懂的进|懂的都懂|懂得都懂|识货的来|喜欢的来|要的来|需要的来|有意者|有意的"
@@ -80,7 +87,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bgiao\b|\bkirim\b|\bsend to\b|ส่ง"
                      r"|\benv[ií]os?\b|\benviamos\b|\blivraison\b|\bentrega\b|\bentregamos\b|\bcorreios\b|\bsedex\b"
                      r"|\bongkir\b|\bcod\b(?= ?(?:ok|bisa|available))|\bkerry\b|\bj&t\b|\bjne\b|\bninja van\b|\bremise en main propre\b"
-                     r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"),
+                     r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"
+                     r"|\bentreg(?:as|o|amos)\b|\bencomienda\b|\bpaqueter[ií]a\b|\bestafeta\b|\bfrete\b|\bretirada\b"
+                     r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b|\bbao ship\b|\bship cod\b"
+                     r"|\blalamove\b|\bkargo\b"),
         ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
                         r"|\bfirm\b|or best|make (?:an |me an )?offer"
                         r"|面谈|电话谈|详谈|可谈|可以谈|好商量|不议|不讲价|便宜走|便宜处理|清仓|亏本|急用钱|急走|打包走"
@@ -100,7 +110,11 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|\bvend(?:o|e|emos|em)\b|\bse vende\b|\bvende-se\b|\bà venda\b|\ba venda\b|\bà vendre\b|\ba vendre\b"
                  r"|\bvends\b|\bdisponibles?\b|\bdispo\b|\bcần bán\b|\bthanh lý\b|\bpass lại\b|\bready stock\b"
                  r"|\bada stok\b|\binauzwa\b|\bnauza\b|\btunauza\b|\bninauza\b|\bmzigo\b|ขายด่วน|พร้อมส่ง"
-                 r"|\bverkaufe\b|\bzu verkaufen\b|\bvendesi\b|\bin vendita\b"),
+                 r"|\bverkaufe\b|\bzu verkaufen\b|\bvendesi\b|\bin vendita\b"
+                 # wanted and wholesale in Spanish/Portuguese; Tagalog, Afrikaans, Hausa; Khmer, Burmese, Lao "sell"
+                 r"|\bcompro\b|\bcompramos\b|\bcompra-se\b|\bse venden\b|\bvendem-se\b|\ben venta\b|\bpor mayor\b|\bmayoreo\b"
+                 r"|\bbinebenta\b|\bbenta\b|\bte koop\b|\bna sayarwa\b|\bchốt đơn\b|\bxả hàng\b|\bdicari\b"
+                 r"|លក់|ရောင်း|ຂາຍ"),
         # the seller says the papers are missing: the opposite of documented legal trade
         ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
                          r"|chip|microchip|licen[cs]e)\b|\bwithout (?:papers|permits?|cites|paperwork|documents)\b"
@@ -111,7 +125,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bpas de papiers?\b|\bsem (?:papel|papéis|documentos?|nota|anilha|ibama|licen[cç]a)\b"
                          r"|\bnão tem (?:nota|anilha|papel)\b|\btanpa (?:surat|dokumen|sertifikat|cites|izin)\b"
                          r"|\bkhông (?:giấy tờ|giấy phép|có giấy)\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"
-                         r"|\bohne (?:papiere|cites|nachweis|dokumente|zertifikat)\b|\bsenza (?:documenti|certificato|cites)\b"),
+                         r"|\bohne (?:papiere|cites|nachweis|dokumente|zertifikat)\b|\bsenza (?:documenti|certificato|cites)\b"
+                         r"|\bsem (?:doc|docs|documenta[cç][aã]o|argola|registro|gta|guia|lacre|selo)\b|\bsin (?:gu[ií]a|cintillo|registro|sello|gtf)\b"
+                         r"|\bno hay gu[ií]a\b|\bwalang (?:papers?|permit|dokumento)\b|\bno surat\b|\btanpa surat\b"
+                         r"|\bkhông (?:có )?giấy\b|\bkhong giay\b|ไม่มีเอกสาร"),
     ),
     "mention": (
         ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
@@ -131,18 +148,21 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bzakamatwa\b|\bkukamatwa\b|\bwamekamatwa\b|\bamekamatwa\b|\bwalikamatwa\b|\balikamatwa\b|\bimekamatwa\b|\bmahakama\w*|\bujangili\b|\bkws\b"
                         r"|\bbat giu\b|\bthu giu\b|\btich thu\b|\bkhoi to\b|\bbuon lau\b|\bhai quan\b|\bbi bat\b"
                         r"|\bbị bắt\b|\bbắt quả tang\b|\bđối tượng\b|จับกุม|ยึดของกลาง|ของกลาง|ผู้ต้องหา|\bdiamankan\b|\bditahan\b"
-                        r"|\bpolisi\b|\bperhilitan\b|\bpolic[ií]a\b|\bgendarmerie\b|\bdémantel\w*|\baduana\b|\balfândega\b"),
+                        r"|\bpolisi\b|\bperhilitan\b|\bpolic[ií]a\b|\bgendarmerie\b|\bdémantel\w*|\baduana\b|\balfândega\b"
+                        r"|\btạm giữ\b|\btam giu\b|\bibama\b(?= (?:apreend|resgat|multa|fiscaliz))"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
-                     r"|\bprotect\w*|\bconserv\w*|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
+                     r"|\bprotect(?:ion\w*|ed|ing|s)?\b|\bconserv(?:ation\w*|ancy|es?)\b|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
                      r"|\bpetition\b|\bsave the\b|\bstop the\b|\bawareness\b|\bwildlife day\b|\bsanctuary\b"
                      r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?<!no cites)(?<!without cites)(?<!sin cites)(?<!sans cites)(?<!sem cites)(?<!ohne cites)"
                      r"(?!\s*(?:permit|paper|cert))"
-                     r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b|\bkonservasi\b|\buhifadhi\b"),
+                     r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b(?<!estado de conservación)|\bkonservasi\b|\buhifadhi\b"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
                  r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
-                 r"|\bjournalist\b|\bdocumentary\b|\bstudy\b|\bresearch\w*\b|\bscientists?\b|\binvestigation\b"),
+                 r"|\bjournalist\b|\bdocumentary\b|\bstudy\b|\bresearch\w*\b|\bscientists?\b|\binvestigation\b"
+                 r"|\binforme\b|\binvestigador(?:es|as?)?\b|\bpesquisador(?:es|as?)?\b|\bperiodista\b|\bjornalista\b"
+                 r"|\bedukasi\b|\bbukan jualan\b|\bbkn jualan\b"),
         # "有要的吗", "有人要吗": a seller asking who wants it, not a question about the trade
         ("question", r"吗(?<!要的吗)(?<!人要吗)[?？]?$|吗(?<!要的吗)(?<!人要吗)[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
                      r"|有没有人|求科普|[?？]\s*$|\bis it legal\b|\bhow (?:do|can|to) (?:i |you )?tell\b|\banyone know\b"
@@ -151,7 +171,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
     "depiction": (
         ("motif", r"图案|印花|花纹|纹样|造型|形状|款式|元素|主题|卡通|动漫|q版|手绘|刺绣|logo|图标|周边|联名"
                   r"|\bprint(?:ed)?\b|\bpattern\w*\b|\bmotif\b|\bshaped\b|\bdesign\b|\bgraphic\b|\bembroider\w*"
-                  r"|\bcartoon\b|\blogo\b|\bthemed?\b|\bstyle\b"),
+                  r"|\bcartoon\b|\blogo\b|\bthemed?\b|\bstyle\b|\binspired\b"
+                  # the other markets' prints and designs: "estampado de tigre", "estampa de onça", "inspirado en"
+                  r"|\bestampad[oa]s?\b|\bestampas?\b|\binspirad[oa]\b|\bdise[ñn]o\b|\bmotivo\b"),
         ("merchandise", r"玩偶|公仔|毛绒|抱枕|玩具|积木|手办|模型|贴纸|海报|挂画|装饰画|明信片|邮票|冰箱贴|钥匙扣|t恤|卫衣"
                         r"|睡衣|袜子|手机壳|水杯|马克杯|绘本|图书|书籍|小说|漫画|杂志|画册|拼图|贴画|胸针|徽章|文创|纪念品"
                         r"|\bplush\w*|\btoys?\b|\bfigurines?\b|\bfigure\b|\bstatue\b|\bsticker\w*|\bposter\w*|\bdecal\w*"
@@ -160,7 +182,13 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bcostume\b|\bmascot\b|\bpainting\b|\bart print\b|\bcanvas\b|\bwallpaper\b|\bresin\b"
                         # a wooden figure, not an ivory one on a wooden stand
                         r"|\bwooden\b(?! (?:stand|base|box|case|display|plinth|mount|frame))|\bteak\b|\bcarved wood\b"
-                        r"|\bwood carving\b"),
+                        r"|\bwood carving\b"
+                        # plush, toys, figures, mugs, key rings, shirts, stickers, books in Spanish, Portuguese,
+                        # Indonesian/Malay and Vietnamese
+                        r"|\bpeluches?\b|\bjuguetes?\b|\bfiguritas?\b|\bfiguras? de\b|\bllaveros?\b|\bplayeras?\b|\btazas?\b"
+                        r"|\bcalcoman[ií]as?\b|\bcobijas?\b|\bdisfraz\b|\bpel[úu]cias?\b|\bbrinquedos?\b|\bchaveiros?\b"
+                        r"|\bcanecas?\b|\badesivos?\b|\bfantasia\b|\bcamisetas?\b|\bboneka\b|\bmainan\b|\bgantungan kunci\b"
+                        r"|\bstiker\b|\bkaos\b|\bgấu bông\b|\bđồ chơi\b|\bmóc khóa\b|\báo thun\b|\bhình dán\b"),
         ("name", r"球队|队|粉丝|外号|昵称|绰号|演唱会|乐队|\bteam\b|\bfans?\b|\bnickname\w*|\bjersey\b|\bseason\b"
                  r"|\bgame\b|\bmatch\b|\bbrand\b|\bband\b|\balbum\b|\bsong\b|\bmovie\b|\bfilm\b|\bseries\b"
                  r"|\bvinyl\b|\bconcert\b|\blive in\b|\bwin\b|\bwins\b|\bplayoffs?\b"),
@@ -205,11 +233,12 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 # below (a legal, depiction or sale marker).  Whole words only ("now for sale", "since 1950" deny nothing); not
 # "ni" (Swahili "is": "ni pembe za ndovu"); "pas" only before an article (Indonesian "harga pas": a fixed price).
 NEGATION_WORDS_LATIN = (r"\b(?:not|no|isn'?t|non|never|without|nor|sin|sans|pas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)"
-                        r"|sem|não|nem|ohne|keine?[nmrs]?|nicht|senza|tanpa|bukan|tidak|không(?: phải)?)\b")
+                        r"|sem|não|nao|nem|ohne|keine?[nmrs]?|nicht|senza|tanpa|bukan|tidak|không(?: phải)?|hindi|walang)\b")
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead); "not resin", "bukan resin", "不是树脂": a depiction
-# marker the text denies is the seller saying the item is *not* merchandise or a lookalike.
-_DENIED_BEFORE = re.compile(rf"(?:{NEGATION_WORDS_LATIN}|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[a-z]+\s)?$")
+# marker the text denies is the seller saying the item is *not* merchandise or a lookalike; "no son de
+# criadero" (not from a breeder): the "not" may stand up to two words before the marker.
+_DENIED_BEFORE = re.compile(rf"(?:{NEGATION_WORDS_LATIN}|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[^\W\d_]+\s){{0,2}}$")
 # ... and "not for sale", "not selling", "非卖": a sale marker the text denies is no offer of sale.
 _DENIABLE = frozenset({"legal", "depiction"})
 _DENIABLE_LABELS = frozenset({("offer", "sell")})
