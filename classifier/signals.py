@@ -162,7 +162,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
                  r"|\bjournalist\b|\bdocumentary\b|\bstudy\b|\bresearch\w*\b|\bscientists?\b|\binvestigation\b"
                  r"|\binforme\b|\binvestigador(?:es|as?)?\b|\bpesquisador(?:es|as?)?\b|\bperiodista\b|\bjornalista\b"
-                 r"|\bedukasi\b|\bbukan jualan\b|\bbkn jualan\b"),
+                 r"|\bedukasi\b|\bbukan jualan\b|\bbkn jualan\b"
+                 # scam warnings: "cuidado, golpe", "é golpe", "estafadores"
+                 r"|\bcuidado,? golpe\b|\bé golpe\b|\be golpe\b|\bgolpistas?\b|\bestafadores?\b"),
         # "有要的吗", "有人要吗": a seller asking who wants it, not a question about the trade
         ("question", r"吗(?<!要的吗)(?<!人要吗)[?？]?$|吗(?<!要的吗)(?<!人要吗)[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
                      r"|有没有人|求科普|[?？]\s*$|\bis it legal\b|\bhow (?:do|can|to) (?:i |you )?tell\b|\banyone know\b"
@@ -182,7 +184,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bcostume\b|\bmascot\b|\bpainting\b|\bart print\b|\bcanvas\b|\bwallpaper\b|\bresin\b"
                         # a wooden figure, not an ivory one on a wooden stand
                         r"|\bwooden\b(?! (?:stand|base|box|case|display|plinth|mount|frame))|\bteak\b|\bcarved wood\b"
-                        r"|\bwood carving\b"
+                        r"|\bwood carving\b|\bem madeira\b|\ben madera\b"
                         # plush, toys, figures, mugs, key rings, shirts, stickers, books in Spanish, Portuguese,
                         # Indonesian/Malay and Vietnamese
                         r"|\bpeluches?\b|\bjuguetes?\b|\bfiguritas?\b|\bfiguras? de\b|\bllaveros?\b|\bplayeras?\b|\btazas?\b"
@@ -204,7 +206,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bhatchling\w*\b.{0,30}\b(?:bred|hatched)\b|\bhome[\s-]?bred\b"
                          # plants raised, not collected; Brazil's and Spain's licensed breeders
                          r"|\bseed[\s-]grown\b|\bnursery[\s-](?:grown|propagated)\b|\bartificially propagated\b"
-                         r"|\btissue[\s-]cultur\w*|\bcriadouro\b|\bcriadero autorizado\b"),
+                         r"|\btissue[\s-]cultur\w*|\bcriadouro\b|\bcriadero autorizado\b"
+                         # "nascido no meu criatório", "de criador", "de criadero": bred, not taken from the wild
+                         r"|\bcriat[óo]rio\b|\bde criador\b|\bde criadero\b"),
         ("papers", r"证件齐全|手续齐全|许可证|经营利用|合法来源|专用标识|溯源|检疫证|芯片|脚环|闭环|备案|证书齐全|有证"
                    r"|已登记|依法登记|依法申请|合法转让|林务署|登记证"
                    r"|\bbersertifikat\b|\bsertifikat\b|\bcertificado\b|\bcertifi[ée]\b|\bpermiso\b|\blicença\b|\bbescheinigung\b"
@@ -212,7 +216,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                    r"|\bpermits?\b|\bpaperwork\b|\bpapers\b|\bcertificat\w*|\bcites (?:permit|paper|cert)\w*"
                    r"|\barticle 10\b|\ba10\b|\bclosed[\s-]?ring\w*|\bbanded\b|\bmicrochip\w*|\blicen[cs]ed\b"
                    r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"
-                   r"|\bphytosanitary\b|\banilhad[oa]s?\b|\bcom anilha\b|\bnota fiscal\b|\bautorizad[oa] pelo ibama\b"),
+                   r"|\bphytosanitary\b|\banilhad[oa]s?\b|\bcom anilha\b|\bnota fiscal\b|\bautorizad[oa] pelo ibama\b"
+                   # Brazil's register of bird keepers and its closed rings; "com NF" (with the invoice)
+                   r"|\bsispass\b|\banilha (?:original|fechada|oficial)\b|\bcom (?:nf|nota)\b"),
     ),
 }
 
@@ -231,8 +237,9 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 # "não", "nem", "ohne", "kein", "nicht", "senza", "tanpa", "bukan", "tidak", "không phải"): one list for the two
 # readers of a denial, classifier.rules.is_negated (a term or lookalike: "not ivory", "bukan resin") and _denied
 # below (a legal, depiction or sale marker).  Whole words only ("now for sale", "since 1950" deny nothing); not
-# "ni" (Swahili "is": "ni pembe za ndovu"); "pas" only before an article (Indonesian "harga pas": a fixed price).
-NEGATION_WORDS_LATIN = (r"\b(?:not|no|isn'?t|non|never|without|nor|sin|sans|pas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)"
+# "ni" (Swahili "is": "ni pembe za ndovu"); "pas" only before an article (Indonesian "harga pas": a fixed price);
+# "no" not before a Portuguese possessive ("nascido no meu criatório": in my breeder's).
+NEGATION_WORDS_LATIN = (r"\b(?:not|no(?!\s(?:meu|minha|meus|minhas|nosso|nossa|seu|sua)\b)|isn'?t|non|never|without|nor|sin|sans|pas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)"
                         r"|sem|não|nao|nem|ohne|keine?[nmrs]?|nicht|senza|tanpa|bukan|tidak|không(?: phải)?|hindi|walang)\b")
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead); "not resin", "bukan resin", "不是树脂": a depiction
