@@ -57,7 +57,8 @@ ACTIVE_FILE = "ACTIVE"
 # when a change to classifier/ would make older artifacts unpickle into objects
 # that are missing state; older models are then refused with a clear message.
 # 2: pinyin, gated-context and negation rules, price features, calibrated classifier.
-ARTIFACT_FORMAT = 4  # 3: context signals and derived codes; 4: matchers pickle their words, not automata
+ARTIFACT_FORMAT = 5  # 3: context signals and derived codes; 4: matchers pickle their words, not automata;
+# 5: digit runs reach the character n-grams as one "0" (inference.analysis_texts)
 _FIX = "run `wildwatch train` to build a model for this installation"
 
 

@@ -329,6 +329,24 @@ def test_news_of_a_seizure_is_not_an_offer(trained_scorer) -> None:
     assert result.score < trained_scorer.score("出 犀牛角 3只 加微信 包邮").score
 
 
+def test_the_ngrams_see_that_there_is_a_number_not_which() -> None:
+    from classifier.features import Analysis
+    from classifier.inference import analysis_texts
+
+    texts = analysis_texts([Analysis("ivory tusk, dm me 0803 552 9174, 2024 | 3 pcs", (), None)])
+    assert texts == ["ivory tusk, dm me 0 0 0, 0 | 0 pcs"]
+
+
+@pytest.mark.parametrize("number", ["2024", "0803 552 9174", "+27 82 555 0142", "13812345678"])
+def test_a_phone_number_or_a_year_does_not_unflag_an_offer(trained_scorer, number: str) -> None:
+    # Before the digits were masked, "Ivory tusk for sale, DM me" read 0.49 and the same with a year or a phone
+    # number after it 0.01-0.02: the n-grams had learned the digits of ordinary listings (fourth session).
+    plain = trained_scorer.score("Ivory tusk for sale, DM me")
+    numbered = trained_scorer.score(f"Ivory tusk for sale, DM me {number}")
+    assert plain.flagged and numbered.flagged
+    assert numbered.score > plain.score / 10, (number, numbered.score, plain.score)  # it was a 25th to a 40th
+
+
 # Measured with the model `wildwatch train` builds from this commit's data (docs/classifier.md, "The read sets
 # become training data"); each floor is the measured figure less about 0.03 (F1), 0.04 (coded recall) or 0.01
 # (ROC AUC), each false-positive ceiling the measured rate plus about 0.03.  Only blind sets are here: sets whose
@@ -340,8 +358,8 @@ def test_news_of_a_seizure_is_not_an_offer(trained_scorer) -> None:
 # session).  T30-T33 were blind sets until then; their floors went with them.  The fourth session (2026-12-06:
 # T48-T56 in training, the Latin American, African and Asian markets' names, the no-evidence bar 0.84) moved
 # every set by its own figure (docs/classifier.md, "The other markets' names and nine more writers"); only the
-# floors that model no longer met were lowered (D25, D30: the English-language coded offers it now misses more
-# of), and D35-D37 were added.
+# floors that model no longer met were lowered (D25, D30: the English-language coded offers it missed more of
+# before the digits were masked), and D35-D37 were added.
 DEV_FLOORS = {
     # D7, what an analyst's queue holds (written 2026-12-05):
     #   0.927 / 0.996 / 0.800 / 0.000 -> 0.955 / 0.998 / 0.880 / 0.000 -> 0.968 / 0.999 / 0.920 / 0.000
@@ -402,7 +420,7 @@ DEV_FLOORS = {
     # D25, English and international queue (same):
     #   0.800 / 0.954 / 0.682 / 0.099 -> 0.899 / 0.986 / 0.886 / 0.070 -> 0.918 / 0.988 / 0.886 / 0.056
     #   -> 0.924 / 0.989 / 0.864 / 0.042.
-    #   -> 0.903 / 0.990 / 0.795 / 0.070 (fourth session).
+    #   -> 0.890 / 0.989 / 0.773 / 0.070 (fourth session).
     "D25.jsonl": {"f1": 0.865, "roc_auc": 0.978, "coded_recall": 0.73, "hard_negative_fpr": 0.1},
     # D26, mixed Chinese and English queue (written before T30-T33 were tried):
     #   0.922 / 0.991 / 0.902 / 0.033 -> 0.950 / 0.998 / 0.927 / 0.017
@@ -422,7 +440,7 @@ DEV_FLOORS = {
     "D32.jsonl": {"f1": 0.88, "roc_auc": 0.985, "coded_recall": 0.83, "hard_negative_fpr": 0.04, "mention_fpr": 0.05},
     # D30, local Englishes of Africa, Asia and Latin America (written after T30-T39 joined training):
     #   0.888 / 0.993 / 0.788 / 0.013 (9f5d2e6) -> 0.912 / 0.995 / 0.788 / 0.000.
-    #   -> 0.893 / 0.995 / 0.712 / 0.000 (fourth session).
+    #   -> 0.906 / 0.994 / 0.731 / 0.000 (fourth session).
     "D30.jsonl": {"f1": 0.86, "roc_auc": 0.983, "coded_recall": 0.67, "hard_negative_fpr": 0.045},
     # D31, Chinese border markets and overseas-Chinese groups (same):
     #   0.955 / 0.999 / 0.935 / 0.023 (9f5d2e6) -> 0.972 / 0.999 / 0.952 / 0.011.
@@ -434,7 +452,7 @@ DEV_FLOORS = {
     "D34.jsonl": {"f1": 0.88, "roc_auc": 0.978, "coded_recall": 0.87, "hard_negative_fpr": 0.07},
     # D35 Latin America (Spanish and Portuguese) and D36 English-language markets, half in local Englishes (written
     # 2026-12-06, fourth session, with T48-T53): 0.720 / 0.954 / 0.533 / 0.000 and 0.942 / 0.993 / 0.944 / 0.022
-    # (third session's model) -> 0.877 / 0.984 / 0.733 / 0.022 and 0.967 / 0.992 / 0.972 / 0.000.  D37, a queue
+    # (third session's model) -> 0.872 / 0.983 / 0.767 / 0.043 and 0.958 / 0.994 / 0.944 / 0.000.  D37, a queue
     # from Latin America, Africa, South and Southeast Asia (written with T54-T56): 0.872 / 0.971 / 0.829 / 0.022
     # -> 0.908 / 0.988 / 0.805 / 0.022.
     "D35.jsonl": {"f1": 0.845, "roc_auc": 0.974, "coded_recall": 0.69, "hard_negative_fpr": 0.055},
@@ -530,7 +548,7 @@ def test_the_top_of_the_queue_is_ordered_not_a_wall_of_ones(trained_scorer) -> N
     # As an analyst sees them (two decimals): scores are for the 0.3% base rate of offers on a marketplace
     # (classifier.features.SCORE_BASE_RATE), measured 8 distinct values from 0.93 and 56 of 100 at 1.00
     # (2026-12-06, third session; the same model at 0.5%: 5 values, 67 at 1.00; at the training rows' 27% share
-    # of offers: one value, all 100 at 1.00).
+    # of offers: one value, all 100 at 1.00); 9 values from 0.92 and 53 at 1.00 (fourth session).
     shown = [round(score, 2) for score in top]
     assert len(set(shown)) >= 6 and shown.count(1.0) <= 65, (len(set(shown)), shown.count(1.0))
 
