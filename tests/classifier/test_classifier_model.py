@@ -432,7 +432,7 @@ def test_project_model_held_out_metrics(project_scorer: Scorer, record_property)
     # coded rows often carry no trade signal at all; the floor is lowered from 0.88 to 0.85 for that).
     # 2026-12-06 (fourth session): the held-out fifth now holds 545 rows of the Latin American, African and Asian
     # writers (T48-T56), whose coded offers are the hardest yet, and the no-evidence bar is 0.84: 5,744 rows,
-    # precision 0.976, recall 0.859, F1 0.914, hard-negative FPR 0.011, mention FPR 0.018, coded recall 0.841;
+    # precision 0.975, recall 0.861, F1 0.914, hard-negative FPR 0.012, mention FPR 0.018, coded recall 0.842;
     # the recall floors go to 0.84 and 0.82.
     assert test["precision"] >= 0.93
     assert test["recall"] >= 0.84
