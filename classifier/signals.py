@@ -85,11 +85,11 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bcollection only\b|\bself[\s-]collect\b|\bcollect only\b|\bcash (?:&|and) collect\b"
                      r"|\bcan meet\b|\bmeet (?:halfway|in person)\b|\bposted to\b|\bexport\b|\bdhl\b|\bems\b"
                      r"|\bgiao\b|\bkirim\b|\bsend to\b|ส่ง"
-                     r"|\benv[ií]os?\b|\benviamos\b|\blivraison\b|\bentrega\b|\bentregamos\b|\bcorreios\b|\bsedex\b"
+                     r"|\benv[ií]os?\b|\benviamos\b|\blivraison\b|\bentreg(?:a|as|o|amos)\b|\bcorreios\b|\bsedex\b"
                      r"|\bongkir\b|\bcod\b(?= ?(?:ok|bisa|available))|\bkerry\b|\bj&t\b|\bjne\b|\bninja van\b|\bremise en main propre\b"
                      r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"
-                     r"|\bentreg(?:as|o|amos)\b|\bencomienda\b|\bpaqueter[ií]a\b|\bestafeta\b|\bfrete\b|\bretirada\b"
-                     r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b|\bbao ship\b|\bship cod\b"
+                     r"|\bencomienda\b|\bpaqueter[ií]a\b|\bestafeta\b|\bfrete\b|\bretirada\b"
+                     r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b"
                      r"|\blalamove\b|\bkargo\b"),
         ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
                         r"|\bfirm\b|or best|make (?:an |me an )?offer"
@@ -117,18 +117,16 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|លក់|ရောင်း|ຂາຍ"),
         # the seller says the papers are missing: the opposite of documented legal trade
         ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
-                         r"|chip|microchip|licen[cs]e)\b|\bwithout (?:papers|permits?|cites|paperwork|documents)\b"
+                         r"|chip|microchip|licen[cs]e|surat)\b|\bwithout (?:papers|permits?|cites|paperwork|documents)\b"
                          r"|\bunringed\b|\bnot ring(?:ed)?\b|\bnot rung\b|\bunbanded\b|\bno questions\b"
                          r"|无证|没有证|没证|无手续|没有手续|手续就算了|无标识|没有标识|不带环|无环|没有环|无脚环|无芯片"
                          r"|没有芯片|不带证|无证书|没有证书|无单"
-                         r"|\bsin (?:papeles|documentos|permisos?|anillos?|factura|cites)\b|\bsans (?:papiers?|certificats?|cites)\b"
-                         r"|\bpas de papiers?\b|\bsem (?:papel|papéis|documentos?|nota|anilha|ibama|licen[cç]a)\b"
+                         r"|\bsin (?:papeles|documentos|permisos?|anillos?|factura|cites|gu[ií]a|cintillo|registro|sello|gtf)\b|\bsans (?:papiers?|certificats?|cites)\b"
+                         r"|\bpas de papiers?\b|\bsem (?:papel|papéis|documentos?|docs?|documenta[cç][aã]o|nota|anilha|argola|ibama|licen[cç]a|registro|gta|guia|lacre|selo)\b"
                          r"|\bnão tem (?:nota|anilha|papel)\b|\btanpa (?:surat|dokumen|sertifikat|cites|izin)\b"
-                         r"|\bkhông (?:giấy tờ|giấy phép|có giấy)\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"
+                         r"|\bkhông (?:có )?giấy\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"
                          r"|\bohne (?:papiere|cites|nachweis|dokumente|zertifikat)\b|\bsenza (?:documenti|certificato|cites)\b"
-                         r"|\bsem (?:doc|docs|documenta[cç][aã]o|argola|registro|gta|guia|lacre|selo)\b|\bsin (?:gu[ií]a|cintillo|registro|sello|gtf)\b"
-                         r"|\bno hay gu[ií]a\b|\bwalang (?:papers?|permit|dokumento)\b|\bno surat\b|\btanpa surat\b"
-                         r"|\bkhông (?:có )?giấy\b|\bkhong giay\b|ไม่มีเอกสาร"),
+                         r"|\bno hay gu[ií]a\b|\bwalang (?:papers?|permit|dokumento)\b|\bkhong giay\b|ไม่มีเอกสาร"),
     ),
     "mention": (
         ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
