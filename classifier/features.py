@@ -20,7 +20,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from classifier.inference import (
-    CNY_PER_UNIT, NO_EVIDENCE_BAR, NO_OFFER_BAR, PRICE_CHEAP_BELOW, PRICE_DEAR_FROM, PRICE_FEATURE_NAMES,
+    BARE_WORDING_BAR, CNY_PER_UNIT, NO_EVIDENCE_BAR, NO_OFFER_BAR, PRICE_CHEAP_BELOW, PRICE_DEAR_FROM, PRICE_FEATURE_NAMES,
     TAXON_NAME_WEIGHT, Analysis, CharNgramCounter, CharTfidf, FeatureBlock, InferenceModel, PlattSigmoid, _logit,
     adjust_for_missing_evidence, analyse, analyse_records, analysis_texts, evidence_feature_names, evidence_matrix,
     no_evidence_shift, offer_is_weak, price_in_cny, price_matrix, records_from, shift_probability,
@@ -37,6 +37,7 @@ __all__ = [
     "NO_EVIDENCE_BAR",
     "shift_probability",
     "NO_OFFER_BAR",
+    "BARE_WORDING_BAR",
     "offer_is_weak",
     "no_evidence_shift",
     "adjust_for_missing_evidence",

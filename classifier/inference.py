@@ -533,6 +533,16 @@ NO_EVIDENCE_BAR = 0.84
 NO_OFFER_BAR = 0.85
 
 
+# A listing with neither: no wildlife evidence and no (or a weak) trade-offer signal.  All the model has
+# is its wording (the character n-grams), learned from writers whose coded offers read like seller talk;
+# on real social posts that wording alone was nearly every false alarm ("LA baby @ Los Angeles, California",
+# insults, quotes): with six more writers (T57-T62) in training the real English posts' development half
+# (scripts/measure_real_posts.py) read 5.8 per 10,000, every one without wildlife evidence.  Flagged only when
+# the model is this sure: with the fifth session's model that half reads 8 of 74,081 (1.1 per 10,000) against
+# 29 without this bar, and the 29 blind sets miss 8 more offers of 2,097 (docs/classifier.md, fifth session).
+BARE_WORDING_BAR = 0.95
+
+
 def offer_is_weak(analysis: Analysis) -> bool:
     """No trade-offer signal (text or price field), only one kind of it next to a mention or depiction,
     or documented legal trade (captive-bred *and* papers, no "no papers" anywhere)."""
@@ -572,15 +582,16 @@ def no_evidence_shift(threshold: float, bar: float = NO_EVIDENCE_BAR) -> float:
 
 
 def adjust_for_missing_evidence(probabilities: Sequence[float], analyses: Sequence[Analysis],
-                                shift: float, no_offer_shift: float = 0.0) -> np.ndarray:
-    """Probabilities with ``shift`` log-odds taken off every listing that no rule ties to a wildlife group,
-    and ``no_offer_shift`` off every listing whose wildlife evidence comes with no (or a weak) offer signal."""
+                                shift: float, no_offer_shift: float = 0.0, bare_shift: float = 0.0) -> np.ndarray:
+    """Probabilities with ``shift`` log-odds taken off every listing that no rule ties to a wildlife group
+    (``bare_shift``, when larger, if it has no or a weak offer signal either), and ``no_offer_shift`` off every
+    listing whose wildlife evidence comes with no (or a weak) offer signal."""
     p = np.asarray(probabilities, dtype=float).copy()
-    if shift <= 0 and no_offer_shift <= 0:
+    if shift <= 0 and no_offer_shift <= 0 and bare_shift <= 0:
         return p
     for i, analysis in enumerate(analyses):
         if not group_strengths(analysis.evidence):
-            taken = shift
+            taken = max(shift, bare_shift) if bare_shift > shift and offer_is_weak(analysis) else shift
         elif offer_is_weak(analysis):
             taken = no_offer_shift
         else:

@@ -110,6 +110,7 @@ class Scorer:
         # Recorded at training (classifier.features.no_evidence_shift); models from before have none.
         self.no_evidence_shift = float(metadata.get("no_evidence_logit_shift", 0.0))
         self.no_offer_shift = float(metadata.get("no_offer_logit_shift", 0.0))
+        self.bare_shift = float(metadata.get("bare_wording_logit_shift", 0.0))
         self._taxa: TaxonMatcher | None = None
 
     @property
@@ -168,7 +169,7 @@ class Scorer:
         analyses = self.model.analyse(records)
         probabilities = self.model.predict_proba(analyses)
         probabilities = adjust_for_missing_evidence(probabilities, analyses, self.no_evidence_shift,
-                                                    self.no_offer_shift)
+                                                    self.no_offer_shift, self.bare_shift)
         return [self._result(a, p) for a, p in zip(analyses, probabilities)]
 
     def __repr__(self) -> str:

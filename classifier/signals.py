@@ -54,13 +54,21 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\d\s?(?:reais|pesos|soles|bolivianos|bs|quetzales|lempiras|colones|c[oó]rdobas|lucas|mxn|brl"
                   r"|ars|clp|gtq|hnl|crc|nio|ngn|ugx|tzs|ghs|pkr|bdt|lkr|rb|jt)\b|[₡₱₦₹₫฿₲]\s?\d|\bs/\.?\s?\d"
                   r"|\d\s?(?:c/u|cada|la pieza|el kilo|o kg|el par|o par|la bolsa|por unidad|a unidade|sebiji|per ekor|mỗi con)\b"
-                  r"|\bprecio\b|\bpre[cç]o\b|\bpix\b|\bsinpe\b|\bal contado\b|\bà vista\b|\bfarashi\b"),
+                  r"|\bprecio\b|\bpre[cç]o\b|\bpix\b|\bsinpe\b|\bal contado\b|\bà vista\b|\bfarashi\b"
+                  # Africa's and South Asia's money and asking words: "5000 fcfa", "ksh 800", "bei nafuu", "prix"
+                  r"|\d\s?(?:fcfa|cfa|xaf|xof|cedis?|naira|ksh|kshs|tsh|ush|kwacha|meticais|birr|rupees?|taka|tk)\b"
+                  r"|\b(?:ksh|kshs|tsh|ush|rm|fcfa)\.?\s?\d|\bbei (?:nafuu|poa|ya|kwa|ni|rahisi|inbox|private)\b"
+                  r"|\bprix\s?:|\bprix\s?\d|\bprix (?:int[ée]ressant|n[ée]gociable|de gros|en (?:priv[ée]|inbox|mp)|sur demande|[àa] d[ée]battre)\b"
+                  r"|\b(?:bon|petit|meilleur) prix\b|টাকা"),
         ("quantity", r"\d\s?(?:克|g\b|斤|公斤|kg\b|两|件|只|对|片|颗|枚|根|条|套|盒|瓶|串|pcs\b|pieces?\b|pairs?\b)"
                      r"|\b(?:wholesale|bulk|lot of|in stock)\b|批发|现货|有货|量大|大量|货源|库存|拿货|整批"
                      # minimum orders and stock left: 一两起, 两克起发, 量少, "2 left", "kilo lots", "x3"
                      r"|按克|按两|按斤|论克|起发|起卖|起售|起订|一两起|一斤起|一克起|量少|量很少|少量|有量|仅此一|最后一"
                      r"|\d\s?(?:lbs?|oz|kilos?|tons?|吨)\b|\d\s?(?:[a-z]+\s)?left\b|\bx\s?\d{1,3}\b|\bkilo lots?\b|\bany quantity\b"
-                     r"|\bby (?:the )?(?:kg|kilo|gram)\b|\bper (?:kg|kilo|gram|piece|pc)\b|\bcontainers?\b|\blorry\b"),
+                     r"|\bby (?:the )?(?:kg|kilo|gram)\b|\bper (?:kg|kilo|gram|piece|pc)\b|\bcontainers?\b|\blorry\b"
+                     # counted pieces in the other markets: "3 peças", "4 pièces", "guda 2", "kilo 40", "10 biji", "el ciento"
+                     r"|\d\s?(?:pi[eè]ces|peças|pecas|unidades|unités|vipande|biji|ekor|cái|tola)\b|\b(?:kilo|guda|vipande)\s?\d"
+                     r"|\bla (?:douzaine|docena)\b|\bel ciento\b|\bpor kilo\b|\bpar kilo\b"),
         ("contact", r"微信|威信|薇信|v信|vx|wx\b|wechat|加v|加微|\bv[:：]\s?[a-z0-9_]|qq\s?[:：]?\s?\d{5,}|扣扣"
                     r"|telegram|\btg\b|whatsapp|wa\.me|\bline\s?(?:id)?\s?[:：@]|加line|\bsignal\b"
                     r"|\bdm\b|\bpm\b|\binbox\b|message me|text me|私聊|私信|私讯|私发|私我|有意\s?v\b|联系我|电联|详询|咨询"
@@ -69,7 +77,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                     r"|\bjapri\b|\bliên hệ\b|\bcontactez\b|\bcontacto\b|\bcontato\b|\bchama no zap\b|\bzap\b"
                     r"|\bwpp\b|\bwsp\b|ทักแชท|ทักมา|สนใจทัก"
                     r"|\bwhats\b|\bwhatsap\b|\bzapzap\b|\b(?:al|por|x|no|pelo|chama no) privado\b|\bmanda (?:mensagem|msg|dm)\b"
-                    r"|หลังไมค์|ทักไลน์|\bpm\s?po\b|ဆက်သွယ်|ទាក់ទង"),
+                    r"|หลังไมค์|ทักไลน์|\bpm\s?po\b|ဆက်သွယ်|ទាក់ទង"
+                    r"|\bpiga simu\b|\bnipigie\b|\bappelez\b|\bappelle[rz]? moi\b|\bkira ni\b|\bbel my\b|\bcall karo\b|\bsampark\b|सम्पर्क"),
         # invitations to get in touch (no channel named): 懂的来, 有意者, 要的扣1, 留言, "serious buyers only", "lmk"
         ("invite", r"(?:懂的|懂得|有意|需要|要的|价|价格|有需要|有要的)\s?私(?![人家房立营有自下生密事])|私$"
                    r"|懂的来|懂行来|懂行的来|懂的进|懂的都懂|懂得都懂|识货的来|喜欢的来|要的来|需要的来|有意者|有意的"
@@ -90,14 +99,14 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"
                      r"|\bencomienda\b|\bpaqueter[ií]a\b|\bestafeta\b|\bfrete\b|\bretirada\b"
                      r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b"
-                     r"|\blalamove\b|\bkargo\b"),
+                     r"|\blalamove\b|\bkargo\b|\bje livre\b|\blivrons\b|\bexp[ée]dition\b|\bcourier\b"),
         ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
                         r"|\bfirm\b|or best|make (?:an |me an )?offer"
                         r"|面谈|电话谈|详谈|可谈|可以谈|好商量|不议|不讲价|便宜走|便宜处理|清仓|亏本|急用钱|急走|打包走"
                         r"|先到先得|\bquick sale\b|\bneg\b|\bnegotiable\b|\bprivate deal\b|\bno questions asked\b"
                         r"|\bfirst come\b|\bmust go\b|\bneeds? (?:it )?gone\b"
                         r"|\bnegociable\b|\bnegoci[áa]vel\b|\bà débattre\b|\bbisa tawar\b|\btawar\b|\bthương lượng\b"
-                        r"|ต่อรอง|\bmaelewano\b"),
+                        r"|ต่อรอง|\bmaelewano\b|\bprix discut[ée]\b|\bà discuter\b|\bmol bhav\b"),
         ("sell", r"^出\s?|^收\s?|^转(?![发载帖自给告变身换眼移折向播达型化])\s?|出售|转让|售卖|低价出|便宜出|急出|急售|求购|回收|高价收|长期收|收购|代售"
                  r"|\bfor sale\b|\bwts\b|\bwtb\b|\bselling\b|\bsell\b|\bbuying\b|\bwant to buy\b|\bavailable\b"
                  r"|\bbuy now\b|\bfs\b|\bbin\b|\bauction\b|\blot\s?#?\d|\bbid\b|\bstarting bid\b"
@@ -114,6 +123,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  # wanted and wholesale in Spanish/Portuguese; Tagalog, Afrikaans, Hausa; Khmer, Burmese, Lao "sell"
                  r"|\bcompro\b|\bcompramos\b|\bcompra-se\b|\bse venden\b|\bvendem-se\b|\ben venta\b|\bpor mayor\b|\bmayoreo\b"
                  r"|\bbinebenta\b|\bbenta\b|\bte koop\b|\bna sayarwa\b|\bchốt đơn\b|\bxả hàng\b|\bdicari\b"
+                 # French, Swahili, romanised Hindi/Urdu, Bengali and Nepali: "vente", "zinauzwa", "bikau", "পাওয়া যাচ্ছে"
+                 r"|\bvente\b|\bà céder\b|\ba ceder\b|\bzinauzwa\b|\binapatikana\b|\bzinapatikana\b|\bnatafuta\b"
+                 r"|\bbikau\b|\bbechna\b|\bbechne\b|\bmilenge\b|বিক্রি|পাওয়া যাচ্ছে|পাওয়া যাবে|बिक्री"
                  r"|លក់|ရောင်း|ຂາຍ"),
         # the seller says the papers are missing: the opposite of documented legal trade
         ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
@@ -126,7 +138,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bnão tem (?:nota|anilha|papel)\b|\btanpa (?:surat|dokumen|sertifikat|cites|izin)\b"
                          r"|\bkhông (?:có )?giấy\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"
                          r"|\bohne (?:papiere|cites|nachweis|dokumente|zertifikat)\b|\bsenza (?:documenti|certificato|cites)\b"
-                         r"|\bno hay gu[ií]a\b|\bwalang (?:papers?|permit|dokumento)\b|\bkhong giay\b|ไม่มีเอกสาร"),
+                         r"|\bno hay gu[ií]a\b|\bwalang (?:papers?|permit|dokumento)\b|\bkhong giay\b|ไม่มีเอกสาร"
+                         r"|\bpas besoin de papiers?\b|\bpas de (?:cites|permis|certificat)\b|\bno tiene (?:cites|papeles|certificado|gu[ií]a)\b"
+                         r"|\b(?:tiada|takde|tak ada|tanpa) (?:sijil|cip|permit|lesen)\b|\bgeen (?:permit|permitte|papiere|sertifikaat)\b"
+                         r"|\bbina (?:kagaz|kaagaz|license|licence|permit|papers?)\b"),
     ),
     "mention": (
         ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
@@ -147,7 +162,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bbat giu\b|\bthu giu\b|\btich thu\b|\bkhoi to\b|\bbuon lau\b|\bhai quan\b|\bbi bat\b"
                         r"|\bbị bắt\b|\bbắt quả tang\b|\bđối tượng\b|จับกุม|ยึดของกลาง|ของกลาง|ผู้ต้องหา|\bdiamankan\b|\bditahan\b"
                         r"|\bpolisi\b|\bperhilitan\b|\bpolic[ií]a\b|\bgendarmerie\b|\bdémantel\w*|\baduana\b|\balfândega\b"
-                        r"|\btạm giữ\b|\btam giu\b|\bibama\b(?= (?:apreend|resgat|multa|fiscaliz))"),
+                        r"|\btạm giữ\b|\btam giu\b|\bibama\b(?= (?:apreend|resgat|multa|fiscaliz))"
+                        # South Asia: arrested / recovered (romanised Hindi-Urdu, Bangla, Nepali)
+                        r"|\bgiraftar\w*|\bbaramad\b|গ্রেপ্তার|গ্রেফতার|জব্দ|पक्राउ|\bpakrau\b|गिरफ्तार|बरामद|\bdirampas\b"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect(?:ion\w*|ed|ing|s)?\b|\bconserv(?:ation\w*|ancy|es?)\b|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"

@@ -22,7 +22,7 @@ import sklearn
 from classifier.artifacts import save_model, sha256_file, write_active
 from classifier.card import render_model_card
 from classifier.evaluation import choose_threshold, evaluate
-from classifier.features import (DEFAULT_MODEL_CONFIG, NO_EVIDENCE_BAR, NO_OFFER_BAR, adjust_for_missing_evidence,
+from classifier.features import (BARE_WORDING_BAR, DEFAULT_MODEL_CONFIG, NO_EVIDENCE_BAR, NO_OFFER_BAR, adjust_for_missing_evidence,
                                  build_pipeline, inference_model, no_evidence_shift, shift_probability)
 from classifier.labelled import LabelledDataError, LabelledRow, extra_sets, is_test_id, read_training_sets
 from classifier.lexicon import load_lexicon
@@ -141,10 +141,12 @@ def train(
                                         sample_weight=[row_weight(r, independent_weight) for r in train_rows])
     shift = no_evidence_shift(fitted_threshold)
     offer_shift = no_evidence_shift(fitted_threshold, NO_OFFER_BAR)
+    bare_shift = no_evidence_shift(fitted_threshold, BARE_WORDING_BAR)
     prior_shift = float(getattr(model, "prior_shift_", 0.0))
     threshold = shift_probability(fitted_threshold, prior_shift)
-    test_proba = adjust_for_missing_evidence(rest.predict_proba(test_analyses)[:, 1], test_analyses, shift, offer_shift)
-    oof = adjust_for_missing_evidence(shift_probability(oof, prior_shift), train_analyses, shift, offer_shift)
+    test_proba = adjust_for_missing_evidence(rest.predict_proba(test_analyses)[:, 1], test_analyses, shift, offer_shift,
+                                             bare_shift)
+    oof = adjust_for_missing_evidence(shift_probability(oof, prior_shift), train_analyses, shift, offer_shift, bare_shift)
 
     metrics = {
         "test": evaluate(
@@ -185,6 +187,8 @@ def train(
         "no_evidence_bar": NO_EVIDENCE_BAR,
         "no_offer_logit_shift": offer_shift,
         "no_offer_bar": NO_OFFER_BAR,
+        "bare_wording_logit_shift": bare_shift,
+        "bare_wording_bar": BARE_WORDING_BAR,
         "model_config": {
             **DEFAULT_MODEL_CONFIG,
             "analyzer": ngrams.analyzer,
@@ -201,7 +205,8 @@ def train(
             f"the highest threshold keeping recall >= {recall_floor} on calibrated out-of-fold training "
             f"probabilities ({folds}; {fitted_threshold:.3f} there, {threshold:.4f} at the base rate {model.base_rate}); a listing with no wildlife evidence is flagged only from a model score "
             f"of {NO_EVIDENCE_BAR} (its log-odds lowered by {shift:.3f}), one whose wildlife evidence has no trade-offer "
-            f"signal (or one kind only, beside a mention or depiction) only from {NO_OFFER_BAR} (lowered by {offer_shift:.3f})"
+            f"signal (or one kind only, beside a mention or depiction) only from {NO_OFFER_BAR} (lowered by {offer_shift:.3f}), one with neither only from {BARE_WORDING_BAR} "
+            f"(lowered by {bare_shift:.3f})"
         ),
         "evaluate_command": EVALUATE_COMMAND.format(data=labelled_csv),
         "metrics": metrics,
