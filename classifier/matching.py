@@ -40,28 +40,42 @@ class Span(NamedTuple):
         return self.start < other.end and other.start < self.end
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class LazyAutomaton:
-    """An Aho-Corasick automaton (pyahocorasick) over fixed words, each with a value.
+    """An Aho-Corasick automaton (ahocorasick_rs, the Rust aho-corasick crate) over fixed words, each with a value.
 
     Built on first use and pickled as its words and values only: an automaton does not pickle
-    portably, and a model artifact should not carry one.
+    portably, and a model artifact should not carry one.  Every occurrence of every word is reported
+    (overlapping matches), in the order pyahocorasick gave them, which this replaced: the Rust automaton
+    hands back all of a text's matches in one call and scans 4-6 times faster (measured on the writers'
+    listings: 15 -> 3.9 us a listing for the lexicon's terms, 18 -> 3.2 us for the taxon table's names).
     """
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = dict(values)
         self._automaton: Any = None
 
-    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
-        """(index of the last character, value) for every occurrence of every word."""
-        if self._automaton is None:
-            import ahocorasick
+    def _build(self) -> Any:
+        import ahocorasick_rs
 
-            automaton = ahocorasick.Automaton()
-            for word, value in self.values.items():
-                automaton.add_word(word, value)
-            automaton.make_automaton()
-            self._automaton = automaton
-        return self._automaton.iter(text)
+        self._words = list(self.values)
+        self._word_values = [self.values[word] for word in self._words]
+        self._automaton = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.Standard)
+        return self._automaton
+
+    def iter(self, text: str) -> list[tuple[int, Any]]:
+        """(index of the last character, value) for every occurrence of every word, in order of where it ends."""
+        automaton = self._automaton if self._automaton is not None else self._build()
+        if not self._words:
+            return []
+        try:
+            found = automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:  # a lone surrogate: no word holds one, so it is any other character
+            found = automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
+        values = self._word_values
+        return [(end - 1, values[index]) for index, _, end in found]
 
     def __getstate__(self) -> dict:
         return {"values": self.values}
@@ -75,7 +89,7 @@ class TermMatcher:
     """Finds lexicon terms in normalised text: for every position, the longest term starting there.
 
     Latin terms match on word boundaries ("ivory" not inside "ivorycoast"), CJK terms anywhere.
-    One Aho-Corasick pass (pyahocorasick, in C) finds every occurrence of every term; boundary
+    One Aho-Corasick pass (``LazyAutomaton``, in Rust) finds every occurrence of every term; boundary
     checks and "longest per start" are applied to those few hits in Python.  A trie-shaped regex
     gave the same spans but needed one search call per hit and backtracked through every branch
     at every position: measured 37 us against 9 us a listing on the demo catalogue.
@@ -95,12 +109,19 @@ class TermMatcher:
         """The longest boundary-respecting term at every start position, in start order."""
         best: dict[int, int] = {}
         size = len(text)
+        ascii_word, unspaced = _WORDCHAR_SET, _UNSPACED.match  # _is_word_char, inlined: this loop runs per hit
         for end, (length, latin_start, latin_end) in self._search.iter(text):
             start = end + 1 - length
-            if latin_start and start and _is_word_char(text[start - 1]):
-                continue
-            if latin_end and end + 1 < size and _is_word_char(text[end + 1]):
-                continue
+            if latin_start and start:
+                char = text[start - 1]
+                if char in ascii_word or (char.isalpha() and not unspaced(char)):
+                    continue
+            if latin_end and end + 1 < size:
+                char = text[end + 1]
+                if char in ascii_word or (char.isalpha() and not unspaced(char)):
+                    continue
             if length > best.get(start, 0):
                 best[start] = length
+        if not best:
+            return []
         return [Span(start, start + length, text[start : start + length]) for start, length in sorted(best.items())]

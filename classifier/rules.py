@@ -545,6 +545,10 @@ def _cooccurrences(hits: list[Evidence]) -> list[Evidence]:
     ]
 
 
+_STRENGTH_RULES = frozenset((*HIT_RULES, "cooccurrence"))  # set look-ups: this runs several times per listing
+_HIT_KIND_SET = frozenset(HIT_KINDS)
+
+
 def group_strengths(evidence: Iterable[Evidence], *, apply_exclusions: bool = True) -> dict[str, float]:
     """How strongly the evidence points at each group, in [0, 1].
 
@@ -554,12 +558,14 @@ def group_strengths(evidence: Iterable[Evidence], *, apply_exclusions: bool = Tr
     group's weight rather than deleting it.
     """
     miss: dict[str, float] = {}
-    excluded: dict[str, float] = defaultdict(float)
+    excluded: dict[str, float] = {}
     for ev in evidence:
         if ev.rule == "exclusion":
-            excluded[ev.group] = max(excluded[ev.group], ev.weight)
-        elif ev.rule in (*HIT_RULES, "cooccurrence") and ev.kind in HIT_KINDS and ev.group != ANY_GROUP:
+            excluded[ev.group] = max(excluded.get(ev.group, 0.0), ev.weight)
+        elif ev.rule in _STRENGTH_RULES and ev.kind in _HIT_KIND_SET and ev.group != ANY_GROUP:
             miss[ev.group] = miss.get(ev.group, 1.0) * (1.0 - ev.weight)
+    if not miss:
+        return {}
     strengths = {}
     for group, remaining in miss.items():
         strength = 1.0 - remaining

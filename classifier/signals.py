@@ -194,7 +194,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("merchandise", r"玩偶|公仔|毛绒|抱枕|玩具|积木|手办|模型|贴纸|海报|挂画|装饰画|明信片|邮票|冰箱贴|钥匙扣|t恤|卫衣"
                         r"|睡衣|袜子|手机壳|水杯|马克杯|绘本|图书|书籍|小说|漫画|杂志|画册|拼图|贴画|胸针|徽章|文创|纪念品"
                         r"|\bplush\w*|\btoys?\b|\bfigurines?\b|\bfigure\b|\bstatue\b|\bsticker\w*|\bposter\w*|\bdecal\w*"
-                        r"|\bt-?shirt\w*|\bhoodie\b|\bmug\b|\bkeychain\b|\bphone case\b|\bbook\b|\bnovel\b|\bcomic\w*"
+                        r"|\bt-shirt\w*|\btshirt\w*|\bhoodie\b|\bmug\b|\bkeychain\b|\bphone case\b|\bbook\b|\bnovel\b|\bcomic\w*"
                         r"|\bstamps?\b|\bpostcard\w*|\bpuzzle\b|\bpins?\b|\bbadge\b|\bsouvenir\w*|\bornament\b"
                         r"|\bcostume\b|\bmascot\b|\bpainting\b|\bart print\b|\bcanvas\b|\bwallpaper\b|\bresin\b"
                         # a wooden figure, not an ivory one on a wooden stand
@@ -310,7 +310,12 @@ def _split_top_level(regex: str) -> list[str]:
 
 
 _LEADING_GROUP = re.compile(r"^(\\b)?\(\?:([^()]*)\)(.*)$")
-_ANCHOR = re.compile(r"^(?:\\b)?([a-z][a-z' -]*[a-z])|^([\u3400-\u9fff]+)")
+# A marker's literal stem: Latin letters (with the accented ones of the other markets: "não tem", "démantel"),
+# or a run of any other script (Chinese, Thai, Bengali, Devanagari...).  A marker without one is tried at
+# every position its first character occurs, which for a common letter ("n", "t", "s") is most positions.
+_LATIN_STEM_CHARS = "a-z\u00c0-\u024f\u1e00-\u1eff"
+_ANCHOR = re.compile(rf"^(?:\\b)?([{_LATIN_STEM_CHARS}][{_LATIN_STEM_CHARS}' &/-]*[{_LATIN_STEM_CHARS}&/])"
+                     r"|^([^\x00-\x7f]+)")
 _DIGIT_LED = ("\\d", "[¥$€£]", "\\+", "1(")
 _DIGIT = re.compile(r"\d")
 _TAIL = 12  # end-of-text markers ("…吗？", a final "?") are searched in this many last characters

@@ -47,6 +47,34 @@ def test_char_ngram_counts_equal_scikit_learns(ngram_range, lowercase) -> None:
     assert got.has_sorted_indices
 
 
+def test_char_ngram_counts_are_the_same_from_the_word_memo_cold_warm_or_off() -> None:
+    """Each word's columns are kept after their first use: a batch counted from the memo, from scratch or with
+    the memos switched off (as the benchmark measures) is the same matrix, and the memo never pickles."""
+    import pickle
+
+    from classifier.text import TextCache, clear_text_caches
+
+    vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(1, 3), dtype=np.float32)
+    vectorizer.fit(TRICKY + ["象牙 ivory a"])
+    counter = CharNgramCounter(vectorizer.vocabulary_, (1, 3), True, np.float32)
+    texts = TRICKY + ["ivory ivory IVORY", "象牙象牙象牙 ivory ivory", "ivory"]
+    expected = vectorizer.transform(texts)
+    clear_text_caches()
+    cold = counter.counts(texts)
+    warm = counter.counts(texts[::-1])[::-1]  # the same words, now from the memo, in another order
+    assert (cold != expected).nnz == 0 and (warm != expected).nnz == 0
+    assert counter._word_cache().get("ivory") is not None
+    TextCache.enabled = False
+    try:
+        clear_text_caches()
+        assert (counter.counts(texts) != expected).nnz == 0
+        assert counter._word_cache().get("ivory") is None  # nothing kept while the memos are off
+    finally:
+        TextCache.enabled = True
+    counter.counts(texts)
+    assert "_word_columns" not in pickle.loads(pickle.dumps(counter)).__dict__
+
+
 def test_counter_refuses_ngrams_longer_than_three() -> None:
     with pytest.raises(ValueError, match="1 to 3"):
         CharNgramCounter({"abcd": 0}, (1, 4), True, np.float32)
@@ -106,3 +134,35 @@ def test_other_layouts_are_scored_through_their_pipeline(options, tmp_path) -> N
     assert isinstance(scoring, PipelineScoring)
     analyses = scoring.analyse(records)
     np.testing.assert_allclose(scoring.predict_proba(analyses), model.predict_proba(records)[:, 1], rtol=0, atol=0)
+
+
+def test_evidence_columns_land_under_their_names() -> None:
+    """The evidence row is written sparsely (only the columns a listing's evidence touches): every value must
+    still sit under the name ``evidence_feature_names`` gives it, and an empty listing reads as one."""
+    from classifier.evidence import Evidence
+    from classifier.inference import _evidence_row, evidence_feature_names
+
+    groups = ("ivory", "pangolin", "tiger")
+    names = evidence_feature_names(groups)
+    evidence = (
+        Evidence("term", "象牙", "象牙", "ivory", "product", "title", 0.7),
+        Evidence("homophone", "象牙", "橡芽", "ivory", "coded", "description", 0.3),
+        Evidence("exclusion", "plush", "plush", "*", "exclusion", "title", 0.5),
+        Evidence("signal", "offer:price", "¥800", "*", "offer", "title", 1.0),
+        Evidence("signal", "offer:undocumented", "无证", "*", "offer", "title", 1.0),
+        Evidence("signal", "mention:enforcement", "海关", "*", "mention", "description", 1.0),
+    )
+    row = dict(zip(names, _evidence_row(evidence, groups), strict=True))
+    raw = 1 - (1 - 0.7) * (1 - 0.3)
+    assert row["product_max"] == 0.7 and row["product_in_title"] == 1.0
+    assert row["coded_max"] == 0.3 and row["coded_in_title"] == 0.0 and row["homophone_max"] == 0.3
+    assert row["exclusion_any_group"] == 1.0 and row["exclusion_max"] == 0.5
+    assert row["group_raw_max"] == round(raw, 6) and row["group_ivory"] == round(raw * 0.5, 6)
+    assert row["excluded_ivory"] == round(raw, 6) - round(raw * 0.5, 6) and row["group_tiger"] == 0.0
+    assert row["offer_signals"] == 1.0 and row["offer_x_strength"] == round(raw * 0.5, 6)  # undocumented not counted
+    assert row["signal_offer_undocumented"] == round(raw, 6) and row["signal_offer_price"] == 1.0
+    assert row["mention_signals"] == 1.0 and row["strength_without_offer"] == 0.0
+    assert row["no_evidence"] == 0.0 and row["no_wildlife_hit"] == 0.0
+    empty = dict(zip(names, _evidence_row((), groups), strict=True))
+    assert empty["no_evidence"] == 1.0 and empty["no_wildlife_hit"] == 1.0
+    assert sum(empty.values()) == 2.0
