@@ -59,7 +59,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\d\s?(?:fcfa|cfa|xaf|xof|cedis?|naira|ksh|kshs|tsh|ush|kwacha|meticais|birr|rupees?|taka|tk)\b"
                   r"|\b(?:ksh|kshs|tsh|ush|rm|fcfa)\.?\s?\d|\bbei (?:nafuu|poa|ya|kwa|ni|rahisi|inbox|private)\b"
                   r"|\bprix\s?:|\bprix\s?\d|\bprix (?:int[ée]ressant|n[ée]gociable|de gros|en (?:priv[ée]|inbox|mp)|sur demande|[àa] d[ée]battre)\b"
-                  r"|\b(?:bon|petit|meilleur) prix\b|টাকা"),
+                  r"|\b(?:bon|petit|meilleur) prix\b|টাকা"
+                  # a price per piece with no currency ("R350 each", "25k each") and a rate given on asking
+                  r"|\d\s?k?\s?(?:each|apiece)\b|\brates? (?:on call|on request|in inbox|inbox|dm|pm)\b"),
         ("quantity", r"\d\s?(?:克|g\b|斤|公斤|kg\b|两|件|只|对|片|颗|枚|根|条|套|盒|瓶|串|pcs\b|pieces?\b|pairs?\b)"
                      r"|\b(?:wholesale|bulk|lot of|in stock)\b|批发|现货|有货|量大|大量|货源|库存|拿货|整批"
                      # minimum orders and stock left: 一两起, 两克起发, 量少, "2 left", "kilo lots", "x3"
@@ -85,7 +87,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                    r"|有需要的|需要的朋友|有要的|要的扣|要的吱|要的留言|留言|扣1|吱一声|滴滴|v我|加我|找我|后台"
                    r"|有缘人|有缘出|非诚勿扰|视频看货|视频验货|可视频|看货|验货|看实物|实地看"
                    r"|\bserious (?:only|buyers?|inquir\w*|enquir\w*|collectors?)\b|\bcollectors only\b|\bbuyers only\b"
-                   r"|\bwho wants\b|\banyone (?:want|need)s?\b|\bwho has\b|\bping me\b|\blmk\b|\bhmu\b|\bib\b"
+                   r"|\bwho wants\b|\banyone (?:want|need)s?\b|\bwho has\b|\bwho get\b|\bping me\b|\blmk\b|\bhmu\b|\bib\b"
                    r"|\bmsg\b|\bmessage (?:me|for)\b|\bcontact (?:me|us)\b"
                    r"|\bcall (?:me|now)\b|\bvideo call\b|\bpics on request\b|\bsend pics\b|\benquir\w*|\binquir(?:e|ies)\b"),
         ("shipping", r"包邮|顺丰|发货|快递|邮寄|同城|面交|自提|代购|出国|\bship(?:s|ping|ped)?\b|\bpostage\b"
