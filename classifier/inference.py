@@ -20,7 +20,7 @@ import numpy as np
 
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, Lexicon
-from classifier.rules import HIT_RULES, RuleSet, group_strengths
+from classifier.rules import HIT_KIND_SET, HIT_RULES, STRENGTH_RULES, RuleSet, group_strengths
 from classifier.signals import SIGNAL_FAMILIES, signal_labels
 from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, TextCache, normalise_cached
 
@@ -179,8 +179,6 @@ def analysis_texts(analyses: Sequence[Analysis]) -> list[str]:
 
 
 _HIT_RULE_SET = frozenset(HIT_RULES)
-_STRENGTH_RULES = frozenset((*HIT_RULES, "cooccurrence"))
-_HIT_KIND_SET = frozenset(HIT_KINDS)
 _LOG1P = tuple(np.log1p(n) for n in range(64))  # np.log1p of small counts, looked up
 
 
@@ -195,7 +193,7 @@ def _strengths(evidence: Sequence[Evidence]) -> tuple[dict[str, float], dict[str
     for ev in evidence:
         if ev.rule == "exclusion":
             excluded[ev.group] = max(excluded.get(ev.group, 0.0), ev.weight)
-        elif ev.rule in _STRENGTH_RULES and ev.kind in _HIT_KIND_SET and ev.group != ANY_GROUP:
+        elif ev.rule in STRENGTH_RULES and ev.kind in HIT_KIND_SET and ev.group != ANY_GROUP:
             miss[ev.group] = miss.get(ev.group, 1.0) * (1.0 - ev.weight)
     raw, adjusted = {}, {}
     for group, remaining in miss.items():
@@ -212,28 +210,21 @@ class _EvidenceLayout:
     rather than every column computed in turn (measured: 79 -> 30 us a listing in ``_evidence_row``)."""
 
     def __init__(self, groups: Sequence[str]) -> None:
-        self.width = len(evidence_feature_names(groups))
-        at = 0
-        self.kind = {kind: at + 3 * i for i, kind in enumerate(_HIT_AND_INTENT)}
-        at += 3 * len(_HIT_AND_INTENT)
-        self.exclusion = at
-        at += 3
-        self.rule = {rule: at + 2 * i for i, rule in enumerate(_RULE_COLUMNS)}
-        at += 2 * len(_RULE_COLUMNS)
-        self.cooccurrence = at
-        at += 2
-        self.strength = at  # group_raw_max, group_adjusted_max, n_groups, no_evidence, no_wildlife_hit
-        at += 5
-        self.family = {family: at + 2 * i for i, family in enumerate(SIGNAL_FAMILIES)}
-        at += 2 * len(SIGNAL_FAMILIES)
-        self.without_offer = at
-        at += 1
-        self.label = {key: at + i for i, key in enumerate(SIGNAL_LABELS)}
-        at += len(SIGNAL_LABELS)
-        self.group = {group: at + i for i, group in enumerate(groups)}
-        self.excluded = {group: at + len(groups) + i for i, group in enumerate(groups)}
-        if at + 2 * len(groups) != self.width:
-            raise AssertionError("evidence columns and their names disagree")
+        names = evidence_feature_names(groups)
+        at = {name: i for i, name in enumerate(names)}
+        if len(at) != len(names):  # a group named like another column ("raw_max") would share its name
+            raise ValueError(f"evidence column names repeat for groups {list(groups)}")
+        self.width = len(names)
+        self.kind = {kind: at[f"{kind}_count"] for kind in _HIT_AND_INTENT}  # then _max, _in_title
+        self.exclusion = at["exclusion_count"]  # then exclusion_max, exclusion_any_group
+        self.rule = {rule: at[f"{rule}_count"] for rule in _RULE_COLUMNS}  # then _max
+        self.cooccurrence = at["cooccurrence"]  # then cooccurrence_max
+        self.strength = at["group_raw_max"]  # then group_adjusted_max, n_groups, no_evidence, no_wildlife_hit
+        self.family = {family: at[f"{family}_signals"] for family in SIGNAL_FAMILIES}  # then _x_strength
+        self.without_offer = at["strength_without_offer"]
+        self.label = {(family, label): at[f"signal_{family}_{label}"] for family, label in SIGNAL_LABELS}
+        self.group = {group: at[f"group_{group}"] for group in groups}
+        self.excluded = {group: at[f"excluded_{group}"] for group in groups}
 
 
 _LAYOUTS: dict[tuple[str, ...], _EvidenceLayout] = {}
@@ -263,7 +254,7 @@ def _evidence_row(evidence: Iterable[Evidence], groups: Sequence[str]) -> list[f
         rule = e.rule
         if rule in _HIT_RULE_SET:
             kind = e.kind
-            if kind in _HIT_KIND_SET:
+            if kind in HIT_KIND_SET:
                 hit_groups.add(e.group)
             if kind in layout.kind:
                 kind_weights.setdefault(kind, []).append(e.weight)
@@ -682,7 +673,7 @@ def adjust_for_missing_evidence(probabilities: Sequence[float], analyses: Sequen
         return p
     for i, analysis in enumerate(analyses):
         if not group_strengths(analysis.evidence):
-            taken = max(shift, bare_shift) if bare_shift > shift and offer_is_weak(analysis) else shift
+            taken = bare_shift if bare_shift > shift and offer_is_weak(analysis) else shift
         elif offer_is_weak(analysis):
             taken = no_offer_shift
         else:

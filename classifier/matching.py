@@ -109,19 +109,12 @@ class TermMatcher:
         """The longest boundary-respecting term at every start position, in start order."""
         best: dict[int, int] = {}
         size = len(text)
-        ascii_word, unspaced = _WORDCHAR_SET, _UNSPACED.match  # _is_word_char, inlined: this loop runs per hit
         for end, (length, latin_start, latin_end) in self._search.iter(text):
             start = end + 1 - length
-            if latin_start and start:
-                char = text[start - 1]
-                if char in ascii_word or (char.isalpha() and not unspaced(char)):
-                    continue
-            if latin_end and end + 1 < size:
-                char = text[end + 1]
-                if char in ascii_word or (char.isalpha() and not unspaced(char)):
-                    continue
+            if latin_start and start and _is_word_char(text[start - 1]):
+                continue
+            if latin_end and end + 1 < size and _is_word_char(text[end + 1]):
+                continue
             if length > best.get(start, 0):
                 best[start] = length
-        if not best:
-            return []
         return [Span(start, start + length, text[start : start + length]) for start, length in sorted(best.items())]

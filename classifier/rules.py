@@ -545,8 +545,10 @@ def _cooccurrences(hits: list[Evidence]) -> list[Evidence]:
     ]
 
 
-_STRENGTH_RULES = frozenset((*HIT_RULES, "cooccurrence"))  # set look-ups: this runs several times per listing
-_HIT_KIND_SET = frozenset(HIT_KINDS)
+# The evidence that counts towards a group's strength, as sets: group_strengths runs several times per listing,
+# and classifier.inference reads the same sets for its feature rows.
+STRENGTH_RULES = frozenset((*HIT_RULES, "cooccurrence"))
+HIT_KIND_SET = frozenset(HIT_KINDS)
 
 
 def group_strengths(evidence: Iterable[Evidence], *, apply_exclusions: bool = True) -> dict[str, float]:
@@ -562,7 +564,7 @@ def group_strengths(evidence: Iterable[Evidence], *, apply_exclusions: bool = Tr
     for ev in evidence:
         if ev.rule == "exclusion":
             excluded[ev.group] = max(excluded.get(ev.group, 0.0), ev.weight)
-        elif ev.rule in _STRENGTH_RULES and ev.kind in _HIT_KIND_SET and ev.group != ANY_GROUP:
+        elif ev.rule in STRENGTH_RULES and ev.kind in HIT_KIND_SET and ev.group != ANY_GROUP:
             miss[ev.group] = miss.get(ev.group, 1.0) * (1.0 - ev.weight)
     if not miss:
         return {}
