@@ -663,6 +663,18 @@ def no_evidence_shift(threshold: float, bar: float = NO_EVIDENCE_BAR) -> float:
     return max(0.0, _logit(bar) - _logit(threshold))
 
 
+# What a listing lacks, as the bars read it: FULL evidence (wildlife and an offer), NO_EVIDENCE (no wildlife
+# evidence, but an offer signal), BARE (neither), NO_OFFER (wildlife evidence with no or a weak offer signal).
+FULL, NO_EVIDENCE, BARE, NO_OFFER = 0, 1, 2, 3
+
+
+def missing_evidence_kind(analysis: Analysis) -> int:
+    """Which bar a listing answers to (FULL: none)."""
+    if not group_strengths(analysis.evidence):
+        return BARE if offer_is_weak(analysis) else NO_EVIDENCE
+    return NO_OFFER if offer_is_weak(analysis) else FULL
+
+
 def adjust_for_missing_evidence(probabilities: Sequence[float], analyses: Sequence[Analysis],
                                 shift: float, no_offer_shift: float = 0.0, bare_shift: float = 0.0) -> np.ndarray:
     """Probabilities with ``shift`` log-odds taken off every listing that no rule ties to a wildlife group
@@ -671,13 +683,9 @@ def adjust_for_missing_evidence(probabilities: Sequence[float], analyses: Sequen
     p = np.asarray(probabilities, dtype=float).copy()
     if shift <= 0 and no_offer_shift <= 0 and bare_shift <= 0:
         return p
+    taken_by_kind = {FULL: 0.0, NO_EVIDENCE: shift, BARE: max(shift, bare_shift), NO_OFFER: no_offer_shift}
     for i, analysis in enumerate(analyses):
-        if not group_strengths(analysis.evidence):
-            taken = bare_shift if bare_shift > shift and offer_is_weak(analysis) else shift
-        elif offer_is_weak(analysis):
-            taken = no_offer_shift
-        else:
-            continue
+        taken = taken_by_kind[missing_evidence_kind(analysis)]
         if taken > 0:
             p[i] = 1.0 / (1.0 + math.exp(-(_logit(float(p[i])) - taken)))
     return p

@@ -24,6 +24,8 @@ from classifier.card import render_model_card
 from classifier.evaluation import choose_threshold, evaluate
 from classifier.features import (BARE_WORDING_BAR, DEFAULT_MODEL_CONFIG, NO_EVIDENCE_BAR, NO_OFFER_BAR, adjust_for_missing_evidence,
                                  build_pipeline, inference_model, no_evidence_shift, shift_probability)
+from classifier.held_back import bars_by_kind, choose_held_back_threshold, read_held_back
+from classifier.inference import missing_evidence_kind
 from classifier.labelled import LabelledDataError, LabelledRow, extra_sets, is_test_id, read_training_sets
 from classifier.lexicon import load_lexicon
 from wildwatch.resources import LABELLED_CSV, LEXICON_DIR
@@ -93,6 +95,20 @@ def _labels(rows: list[LabelledRow]) -> np.ndarray:
     return np.asarray([r.label for r in rows], dtype=int)
 
 
+def _held_back_choice(folder: Path | None, analyzer, rest, prior_shift: float):
+    """The threshold chosen on the held-back writers' rows, or None when there are none of both labels."""
+    rows, _problems, files = read_held_back(folder)
+    if not rows or len({r.label for r in rows}) < 2:
+        return None
+    analyses = analyzer.transform([r.record() for r in rows])
+    base_rate_proba = rest.predict_proba(analyses)[:, 1]
+    fitted = np.clip(shift_probability(base_rate_proba, -prior_shift), 1e-12, 1 - 1e-12)
+    fitted_logits = np.log(fitted / (1 - fitted))
+    kinds = np.asarray([missing_evidence_kind(a) for a in analyses])
+    return choose_held_back_threshold(np.asarray([r.label for r in rows]), fitted_logits, kinds,
+                                      bars_by_kind(NO_EVIDENCE_BAR, NO_OFFER_BAR, BARE_WORDING_BAR), files)
+
+
 def train(
     labelled_csv: Path = LABELLED_CSV,
     models_dir: Path | None = None,
@@ -103,10 +119,14 @@ def train(
     recall_floor: float = RECALL_FLOOR,
     include_extra: bool = True,
     independent_weight: float = INDEPENDENT_WEIGHT,
+    held_back_dir: Path | None = None,
 ) -> TrainReport:
     """Train one model version from the labelled CSV and the lexicon into ``models_dir``; see the module
     docstring. The labelled data and the lexicon default to the ones shipped with wildwatch; where models go
-    is the caller's (the CLI passes Settings.models_dir)."""
+    is the caller's (the CLI passes Settings.models_dir). With ``held_back_dir`` (JSON Lines of writers nobody
+    trained on or read, ``data/independent/calibration``) the threshold is chosen on those rows
+    (``classifier.held_back``); without it, or when it holds no rows of both labels, by the recall floor on
+    the out-of-fold training scores."""
     if models_dir is None:
         raise TypeError("train() needs models_dir: the folder the new model version goes in")
     labelled_csv, models_dir = Path(labelled_csv), Path(models_dir)
@@ -137,12 +157,14 @@ def train(
     # Threshold and bars are chosen where the sigmoid was fitted (the training rows' share of offers);
     # the model's scores are for the marketplace base rate, so the threshold moves by the same log-odds
     # (prior_shift_) and every flag decision stays as it was chosen (CalibratedLogisticRegression).
-    fitted_threshold = choose_threshold(y_train, oof, recall_floor=recall_floor,
-                                        sample_weight=[row_weight(r, independent_weight) for r in train_rows])
+    oof_threshold = choose_threshold(y_train, oof, recall_floor=recall_floor,
+                                     sample_weight=[row_weight(r, independent_weight) for r in train_rows])
+    prior_shift = float(getattr(model, "prior_shift_", 0.0))
+    held_back = _held_back_choice(held_back_dir, analyzer, rest, prior_shift)
+    fitted_threshold = held_back.threshold if held_back else oof_threshold
     shift = no_evidence_shift(fitted_threshold)
     offer_shift = no_evidence_shift(fitted_threshold, NO_OFFER_BAR)
     bare_shift = no_evidence_shift(fitted_threshold, BARE_WORDING_BAR)
-    prior_shift = float(getattr(model, "prior_shift_", 0.0))
     threshold = shift_probability(fitted_threshold, prior_shift)
     test_proba = adjust_for_missing_evidence(rest.predict_proba(test_analyses)[:, 1], test_analyses, shift, offer_shift,
                                              bare_shift)
@@ -201,9 +223,18 @@ def train(
                             f"share of offers ({getattr(model, 'fit_prevalence_', 0):.3f}, weighted) to the base rate "
                             f"{model.base_rate} ({prior_shift:+.3f} log-odds)"),
         },
+        "threshold_by_recall_floor": oof_threshold,
+        "held_back": held_back.to_dict() if held_back else None,
         "threshold_method": (
-            f"the highest threshold keeping recall >= {recall_floor} on calibrated out-of-fold training "
-            f"probabilities ({folds}; {fitted_threshold:.3f} there, {threshold:.4f} at the base rate {model.base_rate}); a listing with no wildlife evidence is flagged only from a model score "
+            (f"the best F1 on {held_back.n} held-back writers' listings nobody trained on or read "
+             f"({', '.join(held_back.files)}: F1 {held_back.f1:.3f}, precision {held_back.precision:.3f}, recall "
+             f"{held_back.recall:.3f}; {fitted_threshold:.4f} at the training prevalence, {threshold:.4f} at the base "
+             f"rate {model.base_rate}; the recall floor {recall_floor} on out-of-fold training probabilities would "
+             f"give {oof_threshold:.4f} there)"
+             if held_back else
+             f"the highest threshold keeping recall >= {recall_floor} on calibrated out-of-fold training "
+             f"probabilities ({folds}; {fitted_threshold:.3f} there, {threshold:.4f} at the base rate {model.base_rate})")
+            + f"; a listing with no wildlife evidence is flagged only from a model score "
             f"of {NO_EVIDENCE_BAR} (its log-odds lowered by {shift:.3f}), one whose wildlife evidence has no trade-offer "
             f"signal (or one kind only, beside a mention or depiction) only from {NO_OFFER_BAR} (lowered by {offer_shift:.3f}), one with neither only from {BARE_WORDING_BAR} "
             f"(lowered by {bare_shift:.3f})"

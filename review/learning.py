@@ -24,6 +24,7 @@ from classifier.scorer import Scorer
 from classifier.train import TrainReport, train
 from store.db import session_scope
 from store.decisions import reviewed_listings
+from wildwatch.resources import HELD_BACK_DIR
 
 LABELS = {"confirmed": 1, "escalated": 1, "false_positive": 0}  # needs_expert: not a label yet
 COLUMNS = ("id", "title", "description", "price", "currency", "label", "group", "category", "lang", "source")
@@ -114,7 +115,7 @@ def train_with_reviews(engine: Engine, base_csv: Path, models_dir: Path, data_di
         old = Scorer.load(resolve_version_dir(Path(models_dir)))
     except (FileNotFoundError, ModelIncompatibleError):  # no usable active model: report the new one alone
         old = None
-    report = train(data_path, models_dir, activate=False, seed=seed)
+    report = train(data_path, models_dir, activate=False, seed=seed, held_back_dir=HELD_BACK_DIR)
     new = Scorer.load(report.version_dir)
     rows, _problems = read_labelled(data_path)
     held_out = [r for r in rows if is_test_id(r.id, seed=seed)]

@@ -44,6 +44,7 @@ def _model_cache_key() -> str:
 
     digest = hashlib.sha256(f"{platform.python_version()} {sklearn.__version__}".encode())
     for folder, pattern in ((ROOT / "data" / "labelled", "**/*"), (ROOT / "data" / "lexicon", "**/*"),
+                            (ROOT / "data" / "independent" / "calibration", "*.jsonl"),
                             (ROOT / "classifier", "**/*.py")):
         for path in sorted(folder.glob(pattern)):
             if path.is_file() and "__pycache__" not in path.parts:
@@ -59,6 +60,7 @@ def _cached_model(key: str) -> Path:
 
     from classifier.scorer import Scorer
     from classifier.train import train
+    from wildwatch.resources import HELD_BACK_DIR
 
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)
     cached = MODEL_CACHE / key
@@ -86,7 +88,7 @@ def _cached_model(key: str) -> Path:
             shutil.rmtree(stale, ignore_errors=True)
         building = MODEL_CACHE / f"{key}.building"
         shutil.rmtree(building, ignore_errors=True)
-        report = train(models_dir=building, activate=True)
+        report = train(models_dir=building, activate=True, held_back_dir=HELD_BACK_DIR)
         print(f"\n[session model] {report.summary()}")
         building.rename(cached)
         return cached

@@ -378,6 +378,7 @@ def _first_demo_model(config: Settings) -> None:
         return
     from classifier.train import train as train_model
     from wildwatch.config import LABELLED_CSV
+    from wildwatch.resources import HELD_BACK_DIR
 
     console.print(f"no model in {models_dir} yet: training one from the labelled data shipped with wildwatch "
                   f"({LABELLED_CSV}), as `wildwatch train` does", highlight=False)
@@ -648,6 +649,7 @@ def train(
     """Train the classifier on the labelled data and save a new model version under models/."""
     from classifier.train import train as train_model
     from wildwatch.config import LABELLED_CSV
+    from wildwatch.resources import HELD_BACK_DIR
 
     config = _settings()
     labelled = data or LABELLED_CSV
@@ -663,7 +665,8 @@ def train(
         for line in result.lines():
             console.print(line, highlight=False)
         return
-    report = train_model(labelled, config.models_dir, activate=True if activate is None else activate, seed=seed)
+    report = train_model(labelled, config.models_dir, activate=True if activate is None else activate, seed=seed,
+                         held_back_dir=HELD_BACK_DIR)
     console.print(report.summary() if hasattr(report, "summary") else str(report))
     if independent:
         from classifier.assess import independent_sets, record_independent_evaluations

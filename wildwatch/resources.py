@@ -17,8 +17,8 @@ import importlib.resources
 import importlib.util
 from pathlib import Path
 
-__all__ = ["CODE_ROOT", "DATA_DIR", "DEMO_CATALOG", "LABELLED_CSV", "LABELLED_DIR", "LEXICON_DIR", "SITES_DIR",
-           "TAXA_DIR", "source_checkout"]
+__all__ = ["CODE_ROOT", "DATA_DIR", "DEMO_CATALOG", "HELD_BACK_DIR", "LABELLED_CSV", "LABELLED_DIR", "LEXICON_DIR",
+           "SITES_DIR", "TAXA_DIR", "source_checkout"]
 
 # The folder that holds the wildwatch package: a source tree, or site-packages for an installed wheel.
 CODE_ROOT = Path(__file__).resolve().parent.parent
@@ -59,4 +59,6 @@ TAXA_DIR = DATA_DIR / "taxa"
 LABELLED_DIR = DATA_DIR / "labelled"
 LABELLED_CSV = LABELLED_DIR / "listings.csv"
 DEMO_CATALOG = DATA_DIR / "demo_marketplace" / "listings.jsonl"
+# Writers nobody trains on or reads: the training step chooses its threshold on them (classifier.held_back).
+HELD_BACK_DIR = DATA_DIR / "independent" / "calibration"
 SITES_DIR = _sites_dir()
