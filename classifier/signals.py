@@ -61,7 +61,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\bprix\s?:|\bprix\s?\d|\bprix (?:int[ée]ressant|n[ée]gociable|de gros|en (?:priv[ée]|inbox|mp)|sur demande|[àa] d[ée]battre)\b"
                   r"|\b(?:bon|petit|meilleur) prix\b|টাকা"
                   # a price per piece with no currency ("R350 each", "25k each") and a rate given on asking
-                  r"|\d\s?k?\s?(?:each|apiece)\b|\brates? (?:on call|on request|in inbox|inbox|dm|pm)\b"),
+                  r"|\d\s?k?\s?(?:each|apiece)\b|\brates? (?:on call|on request|in inbox|inbox|dm|pm)\b"
+                  # the sign after the number ("200$ c/u", "95€", "60 £"); cash on the spot (现金结)
+                  r"|\d\s?[$€£]|现金结|现结|现金交易"),
         ("quantity", r"\d\s?(?:克|g\b|斤|公斤|kg\b|两|件|只|对|片|颗|枚|根|条|套|盒|瓶|串|pcs\b|pieces?\b|pairs?\b)"
                      r"|\b(?:wholesale|bulk|lot of|in stock)\b|批发|现货|有货|量大|大量|货源|库存|拿货|整批"
                      # minimum orders and stock left: 一两起, 两克起发, 量少, "2 left", "kilo lots", "x3"
@@ -70,7 +72,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bby (?:the )?(?:kg|kilo|gram)\b|\bper (?:kg|kilo|gram|piece|pc)\b|\bcontainers?\b|\blorry\b"
                      # counted pieces in the other markets: "3 peças", "4 pièces", "guda 2", "kilo 40", "10 biji", "el ciento"
                      r"|\d\s?(?:pi[eè]ces|peças|pecas|unidades|unités|vipande|biji|ekor|cái|tola)\b|\b(?:kilo|guda|vipande)\s?\d"
-                     r"|\bla (?:douzaine|docena)\b|\bel ciento\b|\bpor kilo\b|\bpar kilo\b"),
+                     r"|\bla (?:douzaine|docena)\b|\bel ciento\b|\bpor kilo\b|\bpar kilo\b|\blotes? de \d"),
         ("contact", r"微信|威信|薇信|v信|vx|wx\b|wechat|加v|加微|\bv[:：]\s?[a-z0-9_]|qq\s?[:：]?\s?\d{5,}|扣扣"
                     r"|telegram|\btg\b|whatsapp|wa\.me|\bline\s?(?:id)?\s?[:：@]|加line|\bsignal\b"
                     r"|\bdm\b|\bpm\b|\binbox\b|message me|text me|私聊|私信|私讯|私发|私我|有意\s?v\b|联系我|电联|详询|咨询"
@@ -89,7 +91,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                    r"|\bserious (?:only|buyers?|inquir\w*|enquir\w*|collectors?)\b|\bcollectors only\b|\bbuyers only\b"
                    r"|\bwho wants\b|\banyone (?:want|need)s?\b|\bwho has\b|\bwho get\b|\bping me\b|\blmk\b|\bhmu\b|\bib\b"
                    r"|\bmsg\b|\bmessage (?:me|for)\b|\bcontact (?:me|us)\b"
-                   r"|\bcall (?:me|now)\b|\bvideo call\b|\bpics on request\b|\bsend pics\b|\benquir\w*|\binquir(?:e|ies)\b"),
+                   r"|\bcall (?:me|now)\b|\bvideo call\b|\bpics on request\b|\bsend pics\b|\benquir\w*|\binquir(?:e|ies)\b"
+                   r"|\bcall[.!]?$|\b(?:call|contact)(?: me)? (?:quickly|fast|asap|urgently)\b"),
         ("shipping", r"包邮|顺丰|发货|快递|邮寄|同城|面交|自提|代购|出国|\bship(?:s|ping|ped)?\b|\bpostage\b"
                      r"|\bdelivery\b|\bcash on delivery\b|\bcod (?:ok|available|only|accepted)\b|\bworldwide\b|\bpick ?up\b|\bmeet ?up\b"
                      r"|物流|可寄|可发|发全国|交收|线下|当面|自取|\bdeliver(?:s|ed|y)?\b|\bcan deliver\b|\bpick-up\b"
@@ -101,7 +104,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"
                      r"|\bencomienda\b|\bpaqueter[ií]a\b|\bestafeta\b|\bfrete\b|\bretirada\b"
                      r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b"
-                     r"|\blalamove\b|\bkargo\b|\bje livre\b|\blivrons\b|\bexp[ée]dition\b|\bcourier\b"),
+                     r"|\blalamove\b|\bkargo\b|\bje livre\b|\blivrons\b|\bexp[ée]dition\b|\bcourier\b"
+                     r"|\bposting (?:within|to|available|included|extra|anywhere|worldwide|only)\b|\bcan post\b|\bwill post\b"
+                     r"|\bpor correo\b|\bpelo correio\b|可上门|上门收|上门取"),
         ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
                         r"|\bfirm\b|or best|make (?:an |me an )?offer"
                         r"|面谈|电话谈|详谈|可谈|可以谈|好商量|不议|不讲价|便宜走|便宜处理|清仓|亏本|急用钱|急走|打包走"
@@ -167,7 +172,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\btạm giữ\b|\btam giu\b|\bibama\b(?= (?:apreend|resgat|multa|fiscaliz))"
                         # South Asia: arrested / recovered (romanised Hindi-Urdu, Bangla, Nepali)
                         r"|\bgiraftar\w*|\bbaramad\b|গ্রেপ্তার|গ্রেফতার|জব্দ|पक्राउ|\bpakrau\b|गिरफ्तार|बरामद|\bdirampas\b"),
-        ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发"
+        ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发(?<!欢迎转发)"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect(?:ion\w*|ed|ing|s)?\b|\bconserv(?:ation\w*|ancy|es?)\b|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
                      r"|\bpetition\b|\bsave the\b|\bstop the\b|\bawareness\b|\bwildlife day\b|\bsanctuary\b"

@@ -132,6 +132,17 @@ def _signals(text: str) -> dict[str, list[str]]:
         ("Coleiro tui-tui nascido no meu criatório, anilha fechada, transfiro no SISPASS", "legal", "papers"),
         ("Escultura de curió em madeira, pintada a mão", "depiction", "merchandise"),
         ("CUIDADO GOLPE: 'doação com taxa' de filhote de papagaio", "mention", "news"),
+        # the sixth session's markers, read from the training writers T63-T66: the sign after the number, a bare
+        # "Call" closing the ad, posting within a country, a lot of 20, buying-in with cash and door pickup
+        ("Cachorros, dos machitos, 200$ c/u", "offer", "price"),
+        ("Rose spray brooch, posting within Ireland only, 95€", "offer", "price"),
+        ("Rose spray brooch, posting within Ireland only, 95€", "offer", "shipping"),
+        ("Got 2 healthy ones, Techiman. Call", "offer", "invite"),
+        ("eats ants. contact quickly", "offer", "invite"),
+        ("Plantas de campo, lote de 20, mando por correo", "offer", "quantity"),
+        ("Plantas de campo, lote de 20, mando por correo", "offer", "shipping"),
+        ("长期高价回收老料 可上门 现金结", "offer", "price"),
+        ("长期高价回收老料 可上门 现金结", "offer", "shipping"),
     ],
 )
 def test_signal_families_name_what_the_text_is(text: str, family: str, label: str) -> None:
@@ -172,6 +183,9 @@ def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
         ("Peso 4 kg, 120 cm de largo", "offer", "price"),  # a measure is no price in any currency
         ("Clarines del monte, no son de criadero eh", "legal", "captive_bred"),  # a breeder denied two words on
         ("Le prix Nobel de la paix 2024", "offer", "price"),  # "prix" is a price only as sellers write it
+        ("长期回收老料 可上门 欢迎转发", "mention", "advocacy"),  # a seller's "share freely" is no campaign
+        ("Call of Duty, new season pass", "offer", "invite"),  # "call" invites only where it closes the ad
+        ("posting this for a friend, she asked", "offer", "shipping"),
     ],
 )
 def test_words_that_only_look_like_a_signal_are_not_one(text: str, family: str, label: str) -> None:
@@ -618,7 +632,9 @@ def test_dev_sets_are_never_training_data() -> None:
     train_ids = set()
     for path in (DATA_DIR / "labelled" / "extra").glob("*.csv"):
         train_ids |= {line.split(",", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()[1:]}
-    for path in DEV.glob("*.jsonl"):
+    held_back = sorted((DATA_DIR / "independent" / "calibration").glob("*.jsonl"))
+    assert held_back  # the threshold is chosen on them (classifier.held_back)
+    for path in [*DEV.glob("*.jsonl"), *held_back]:
         dev_ids = {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
         assert dev_ids and not dev_ids & train_ids, path.name
 
