@@ -252,6 +252,11 @@ def build(raw_dir: Path, cites_rows: Iterable[Mapping[str, str]]) -> tuple[list[
     return [taxa[k] for k in sorted(taxa)], names
 
 
+# (column of the Species+ export, language, kind) of the common names taken from it.
+COMMON_NAME_COLUMNS = (("EnglishNames", "en", "english"), ("SpanishNames", "es", "spanish"),
+                       ("FrenchNames", "fr", "french"))
+
+
 def _names(taxa: dict[str, dict[str, str]], cites: _Cites) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
@@ -278,8 +283,11 @@ def _names(taxa: dict[str, dict[str, str]], cites: _Cites) -> list[dict[str, str
         if row is None and t["name_en"]:
             row = cites.synonyms.get(norm_sci(t["scientific_name"])) or cites.by_name.get(norm_sci(t["scientific_name"]) + "i")
         if row is not None:
-            for english in filter(None, row.get("EnglishNames", "").split(", ")):
-                add(english, "en", t, "english", CITES)
+            # Species+ gives each taxon's common names in the Convention's three languages; the Spanish and
+            # French ones are the names Latin America's and francophone Africa's sellers and buyers use.
+            for column, lang, kind in COMMON_NAME_COLUMNS:
+                for common in filter(None, (n.strip() for n in row.get(column, "").split(", "))):
+                    add(common, lang, t, kind, CITES)
     rows.sort(key=lambda r: (r["taxon_id"], r["lang"], r["name"]))
     return rows
 
@@ -297,5 +305,5 @@ def _ambiguity(name: str, lang: str, t: Mapping[str, str]) -> str:
             return "wild plants only: cultivated plants are legal"
         return ""
     if " " not in name:
-        return "single word" if lang == "en" else "single Latin word (genus or higher taxon)"
+        return "single Latin word (genus or higher taxon)" if lang == "la" else "single word"
     return ""

@@ -198,12 +198,13 @@ def test_legal_lookalikes_come_from_the_table(analyse):
     assert analyse("猛犸象牙 手镯 新疆 出土") is None  # mammoth ivory names no elephant
 
 
-def _cites_row(name, rank, listing, kingdom="Animalia", annotation="", synonyms="", english=""):
+def _cites_row(name, rank, listing, kingdom="Animalia", annotation="", synonyms="", english="", spanish="",
+               french=""):
     parts = name.split()
     return {"FullName": name, "RankName": rank, "CurrentListing": listing, "Kingdom": kingdom,
             "Class": "Mammalia" if kingdom == "Animalia" else "", "Order": "", "Family": "",
             "Genus": parts[0], "AnnotationEnglish": annotation, "SynonymsWithAuthors": synonyms,
-            "EnglishNames": english}
+            "EnglishNames": english, "SpanishNames": spanish, "FrenchNames": french}
 
 
 def test_build_takes_cites_status_by_name_spelling_synonym_or_unrestricted_genus_only(tmp_path):
@@ -219,7 +220,8 @@ def test_build_takes_cites_status_by_name_spelling_synonym_or_unrestricted_genus
     for name in ("cn_wild_animals_2021_higher_taxa.tsv", "cn_wild_plants_2021_higher_taxa.tsv"):
         (raw / name).write_text("name_zh\tscientific_name\trank\tclass\tnote\n", encoding="utf-8")
     cites = [
-        _cites_row("Pantholops hodgsonii", "SPECIES", "I", english="Chiru"),
+        _cites_row("Pantholops hodgsonii", "SPECIES", "I", english="Chiru", spanish="Antílope tibetano",
+                   french="Antilope du Tibet, Chirou"),
         _cites_row("Uncia uncia", "SPECIES", "I", synonyms="Panthera uncia (Schreber, 1775)"),
         _cites_row("Alpha", "GENUS", "II"),
         _cites_row("Beta", "GENUS", "II", annotation="Appendix II:Populations of Madagascar"),
@@ -236,6 +238,20 @@ def test_build_takes_cites_status_by_name_spelling_synonym_or_unrestricted_genus
     assert "pantholops_hodgsonii" not in by_id and "uncia_uncia" not in by_id  # one row per taxon
     ambiguous = {(n["name"], n["ambiguous"]) for n in names}
     assert ("龙血树", "yes") in ambiguous and ("藏羚", "no") in ambiguous and ("chiru", "yes") in ambiguous
+    # Species+ also gives the Spanish and French common names; a single word cannot stand alone in any language
+    langs = {(n["name"], n["lang"], n["kind"]) for n in names}
+    assert {("antílope tibetano", "es", "spanish"), ("antilope du tibet", "fr", "french")} <= langs
+    assert ("antílope tibetano", "no") in ambiguous and ("chirou", "yes") in ambiguous
+
+
+def test_spanish_and_french_common_names_name_the_species(analyse):
+    """Species+ names in the Convention's other two languages: an ocelot offered in Spanish is Leopardus pardalis,
+    a hawksbill in French Eretmochelys imbricata, each with its CITES appendix."""
+    ocelot = analyse("Gato onza bebé en venta")
+    assert ocelot is not None and ocelot.taxon.scientific_name == "Leopardus pardalis" and ocelot.matched == "gato onza"
+    assert "CITES Appendix I" in ocelot.taxon.protection.label
+    hawksbill = analyse("Vends tortue imbriquée, écaille entière")
+    assert hawksbill is not None and hawksbill.taxon.scientific_name == "Eretmochelys imbricata"
 
 
 def test_english_names_are_found_in_the_plural() -> None:
