@@ -52,7 +52,7 @@ def test_an_offer_described_without_a_name_is_evidence_for_its_group(rules: Rule
         ("Little monkey, 10 weeks", "baby, bottle fed, super tame, no papers so cheap, pickup only £600", "baby primate"),
         ("Slipper orchids, 20 plants", "collected in the mountains of Vietnam, bare root, $15 each", "wild-collected plant"),
         ("Blood python pair", "wild caught Sumatra imports, eating well, €450", "wild-caught reptile"),
-        ("小懒 大眼萌宠", "动作慢 会抱手指 晚上精神 1800元", "nocturnal primate"),
+        ("大眼萌宠 小可爱", "动作慢 会抱手指 晚上精神 1800元", "nocturnal primate"),  # 小懒 is a lexicon term since the sixth session
         ("野生兜兰下山苗 50苗一箱", "山上的 带原土 种植成活率高 批发价 2500", "wild-collected plant"),
     ],
 )
