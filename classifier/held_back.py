@@ -50,7 +50,7 @@ class HeldBackChoice:
 
 
 def read_held_back(folder: Path | None) -> tuple[list[EvalRow], list[str], tuple[str, ...]]:
-    """(rows, problems, file names) of ``folder/*.jsonl``; nothing when the folder is missing (a wheel)."""
+    """(rows, problems, file names) of ``folder/*.jsonl``; nothing when the folder is missing (a data folder of its own)."""
     if folder is None or not Path(folder).is_dir():
         return [], [], ()
     rows: list[EvalRow] = []

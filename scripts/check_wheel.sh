@@ -61,6 +61,8 @@ needed = ["wildwatch_data/__init__.py", "wildwatch_data/lexicon/terms.csv", "wil
 missing = [n for n in needed if n not in names]
 if not any(n.startswith("wildwatch_data/independent/train/") for n in names):
     missing.append("wildwatch_data/independent/train/*.jsonl")
+if not any(n.startswith("wildwatch_data/independent/calibration/") for n in names):
+    missing.append("wildwatch_data/independent/calibration/*.jsonl")
 if not any(n.startswith("store/migrations/versions/0001") for n in names):
     missing.append("store/migrations/versions/0001_*.py")
 forbidden = sorted(n for n in names if n.startswith(("wildwatch_data/independent/dev/", "wildwatch_data/independent/handles/",
