@@ -382,7 +382,7 @@ def _first_demo_model(config: Settings) -> None:
 
     console.print(f"no model in {models_dir} yet: training one from the labelled data shipped with wildwatch "
                   f"({LABELLED_CSV}), as `wildwatch train` does", highlight=False)
-    report = train_model(LABELLED_CSV, models_dir)
+    report = train_model(LABELLED_CSV, models_dir, held_back_dir=HELD_BACK_DIR)
     console.print(report.summary(), highlight=False)
 
 

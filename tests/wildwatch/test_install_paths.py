@@ -123,3 +123,26 @@ def test_a_demo_night_in_an_existing_home_keeps_its_model(tmp_path):
 
     _first_demo_model(replace(settings, models_dir=models))
     assert sorted(p.name for p in models.iterdir()) == ["ACTIVE"]  # nothing trained, nothing replaced
+
+
+def test_a_first_demo_model_is_trained_as_wildwatch_train_trains_one(tmp_path, monkeypatch):
+    """Its threshold comes from the same held-back writers (classifier.held_back), not the fallback rule."""
+    import classifier.train
+    from dataclasses import replace
+
+    from wildwatch.cli import _first_demo_model
+    from wildwatch.resources import HELD_BACK_DIR
+
+    calls = []
+
+    class Report:
+        def summary(self) -> str:
+            return "trained"
+
+    def fake_train(*args, **kwargs):
+        calls.append(kwargs)
+        return Report()
+
+    monkeypatch.setattr(classifier.train, "train", fake_train)
+    _first_demo_model(replace(Settings.from_env(), models_dir=tmp_path / "models"))
+    assert calls == [{"held_back_dir": HELD_BACK_DIR}]
