@@ -15,7 +15,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-__all__ = ["choose_threshold", "evaluate"]
+__all__ = ["choose_threshold", "evaluate", "f1_curve", "midpoint_below"]
 
 
 def choose_threshold(
@@ -35,17 +35,29 @@ def choose_threshold(
     p = np.asarray(proba, dtype=float)
     if y.min() == y.max():
         raise ValueError("choose_threshold needs both classes in y_true")
-    precision, recall, thresholds = precision_recall_curve(y, p, sample_weight=sample_weight)
-    precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    f1, recall, thresholds = f1_curve(y, p, sample_weight=sample_weight)
     allowed = recall >= recall_floor
     # thresholds ascend; recall falls as they rise: the last allowed one is the highest that keeps the floor
     best = int(np.where(allowed)[0].max()) if allowed.any() else int(np.argmax(f1))
-    chosen = float(thresholds[best])
-    # Every threshold between the chosen score and the next lower score gives
-    # the same training F1; the midpoint leaves a margin on both sides instead
-    # of sitting exactly on the weakest positive seen in training.
-    below = p[p < chosen]
+    return midpoint_below(p, float(thresholds[best]))
+
+
+def f1_curve(y: np.ndarray, scores: np.ndarray, sample_weight: Sequence[float] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(F1, recall, threshold) at every distinct score, thresholds ascending (precision_recall_curve's points)."""
+    precision, recall, thresholds = precision_recall_curve(y, scores, sample_weight=sample_weight)
+    precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    return f1, recall, thresholds
+
+
+def midpoint_below(scores: np.ndarray, chosen: float) -> float:
+    """Halfway from ``chosen`` (a score) to the next lower score, or ``chosen`` when none is lower.
+
+    Every threshold between the two flags the same rows; the midpoint leaves a margin on both sides instead
+    of sitting exactly on the weakest row it keeps.
+    """
+    below = scores[scores < chosen]
     return (chosen + float(below.max())) / 2 if below.size else chosen
 
 

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve
-
 from classifier.assess import EvalRow, read_eval_data
+from classifier.evaluation import f1_curve, midpoint_below
 from classifier.inference import BARE, NO_EVIDENCE, NO_OFFER, _logit
 
 __all__ = ["HeldBackChoice", "F1_TOLERANCE", "read_held_back", "effective_logits", "choose_held_back_threshold", "bars_by_kind"]
@@ -66,7 +65,7 @@ def read_held_back(folder: Path | None) -> tuple[list[EvalRow], list[str], tuple
 def effective_logits(fitted_logits: np.ndarray, kinds: np.ndarray, bars: dict[int, float]) -> np.ndarray:
     """Each row's log-odds at the training prevalence, or -inf where it stays under its bar (never flagged)."""
     z = np.asarray(fitted_logits, dtype=float)
-    floor = np.zeros_like(z) - np.inf
+    floor = np.full_like(z, -np.inf)
     for kind, bar in bars.items():
         floor[np.asarray(kinds) == kind] = _logit(bar)
     return np.where(z >= floor, z, -np.inf)
@@ -86,18 +85,11 @@ def choose_held_back_threshold(y: np.ndarray, fitted_logits: np.ndarray, kinds: 
         raise ValueError("the held-back rows need both labels to choose a threshold")
     e = effective_logits(fitted_logits, kinds, bars)
     finite = np.isfinite(e)
+    # precision_recall_curve takes finite scores only: a row under its bar sits below every other row
     scores = np.where(finite, e, e[finite].min() - 50.0 if finite.any() else -50.0)
-    precision, recall, thresholds = precision_recall_curve(y, scores)
-    precision, recall = precision[:-1], recall[:-1]
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
-    near = np.where(f1 >= f1.max() - tolerance)[0]
-    # Each candidate is an actual score; halfway to the next lower score leaves a margin both ways.
-    lower = np.sort(scores)
-    mids = []
-    for t in thresholds[near]:
-        below = lower[lower < t]
-        mids.append((t + below.max()) / 2 if below.size else t)
-    chosen_logit = float(np.median(mids))
+    f1, _recall, thresholds = f1_curve(y, scores)
+    near = thresholds[f1 >= f1.max() - tolerance]
+    chosen_logit = float(np.median([midpoint_below(scores, float(t)) for t in near]))
     flagged = scores >= chosen_logit
     tp = int(np.sum(flagged & (y == 1)))
     fp = int(np.sum(flagged & (y == 0)))

@@ -101,9 +101,8 @@ def _held_back_choice(folder: Path | None, analyzer, rest, prior_shift: float):
     if not rows or len({r.label for r in rows}) < 2:
         return None
     analyses = analyzer.transform([r.record() for r in rows])
-    base_rate_proba = rest.predict_proba(analyses)[:, 1]
-    fitted = np.clip(shift_probability(base_rate_proba, -prior_shift), 1e-12, 1 - 1e-12)
-    fitted_logits = np.log(fitted / (1 - fitted))
+    base_rate_proba = np.clip(rest.predict_proba(analyses)[:, 1], 1e-12, 1 - 1e-12)
+    fitted_logits = np.log(base_rate_proba / (1 - base_rate_proba)) - prior_shift  # at the training prevalence
     kinds = np.asarray([missing_evidence_kind(a) for a in analyses])
     return choose_held_back_threshold(np.asarray([r.label for r in rows]), fitted_logits, kinds,
                                       bars_by_kind(NO_EVIDENCE_BAR, NO_OFFER_BAR, BARE_WORDING_BAR), files)
