@@ -62,8 +62,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\b(?:bon|petit|meilleur) prix\b|টাকা"
                   # a price per piece with no currency ("R350 each", "25k each") and a rate given on asking
                   r"|\d\s?k?\s?(?:each|apiece)\b|\brates? (?:on call|on request|in inbox|inbox|dm|pm)\b"
-                  # the sign after the number ("200$ c/u", "95€", "60 £"); cash on the spot (现金结)
-                  r"|\d\s?[$€£]|现金结|现结|现金交易"),
+                  # the sign after the number ("200$ c/u", "95€", "60 £"); cash on the spot (现金结, 现结 but not 出现结果)
+                  r"|\d\s?[$€£]|现金结|现结(?![果构束合石晶])|现金交易"),
         ("quantity", r"\d\s?(?:克|g\b|斤|公斤|kg\b|两|件|只|对|片|颗|枚|根|条|套|盒|瓶|串|pcs\b|pieces?\b|pairs?\b)"
                      r"|\b(?:wholesale|bulk|lot of|in stock)\b|批发|现货|有货|量大|大量|货源|库存|拿货|整批"
                      # minimum orders and stock left: 一两起, 两克起发, 量少, "2 left", "kilo lots", "x3"

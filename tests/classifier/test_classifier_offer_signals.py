@@ -184,6 +184,7 @@ def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
         ("Clarines del monte, no son de criadero eh", "legal", "captive_bred"),  # a breeder denied two words on
         ("Le prix Nobel de la paix 2024", "offer", "price"),  # "prix" is a price only as sellers write it
         ("长期回收老料 可上门 欢迎转发", "mention", "advocacy"),  # a seller's "share freely" is no campaign
+        ("实验出现结果了 表现结构很稳定", "offer", "price"),  # 现结 (cash on the spot) inside other words
         ("Call of Duty, new season pass", "offer", "invite"),  # "call" invites only where it closes the ad
         ("posting this for a friend, she asked", "offer", "shipping"),
     ],
