@@ -28,7 +28,7 @@ help:
 # The packages go in with uv when it can (seconds; pip took a minute), else pip: scripts/install_python_packages.sh.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	bash scripts/install_python_packages.sh $(PY) -e ".[dev]"
+	bash scripts/install_python_packages.sh $(PY) -e ".[dev,semantic]"
 	touch $(STAMP)
 
 setup: $(STAMP) browser ocr

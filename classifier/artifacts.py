@@ -43,6 +43,7 @@ __all__ = [
     "save_model",
     "load_model",
     "load_scoring_model",
+    "load_semantic_stage",
     "read_metadata",
     "write_active",
 ]
@@ -128,12 +129,13 @@ def _write_bytes(path: Path, content: bytes) -> None:
 
 
 def save_model(model: Any, version_dir: Path, metadata: dict[str, Any], card: str,
-               inference: Any = None) -> dict[str, Any]:
+               inference: Any = None, semantic: Any = None) -> dict[str, Any]:
     """Write artifact(s), metadata (with each artifact's sha256 added) and model card; return the metadata.
 
     ``inference`` is the model's ``InferenceModel`` (classifier.features.inference_model), None when its
     layout does not export one.  Each artifact is compressed in memory, written, and hashed from the same
-    bytes.
+    bytes.  ``semantic`` is the model's semantic second stage (``classifier.semantic.SemanticStage``), saved as
+    JSON beside the model.
     """
     version_dir = Path(version_dir)
     version_dir.mkdir(parents=True, exist_ok=False)
@@ -145,6 +147,12 @@ def save_model(model: Any, version_dir: Path, metadata: dict[str, Any], card: st
         content = _compressed_pickle(inference)
         _write_bytes(version_dir / INFERENCE_FILE, content)
         metadata.update(inference_artifact=INFERENCE_FILE, inference_sha256=hashlib.sha256(content).hexdigest())
+    if semantic is not None:
+        from classifier.semantic import SEMANTIC_FILE
+
+        content = semantic.to_json().encode("utf-8")
+        _write_bytes(version_dir / SEMANTIC_FILE, content)
+        metadata.update(semantic_artifact=SEMANTIC_FILE, semantic_sha256=hashlib.sha256(content).hexdigest())
     _atomic_write_text(version_dir / METADATA_FILE, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     _atomic_write_text(version_dir / CARD_FILE, card)
     return metadata
@@ -226,3 +234,26 @@ def load_scoring_model(models_dir: Path) -> tuple[Any, dict[str, Any]]:
     _checked_bytes(version_dir, str(metadata.get("artifact", MODEL_FILE)), metadata.get("artifact_sha256"))
     content = _checked_bytes(version_dir, str(name), metadata.get("inference_sha256"))
     return pickle.loads(gzip.decompress(content)), metadata
+
+
+def load_semantic_stage(models_dir: Path) -> Any:
+    """The version's semantic second stage (``classifier.semantic.SemanticStage``), or None when it has none.
+
+    A version trained with the stage is refused where the encoder package is missing: its threshold was chosen
+    on the stage's scores, and scoring without it would flag by another rule than the one it was measured by.
+    """
+    from classifier.semantic import ENCODER, SemanticStage, available
+
+    version_dir, metadata = _checked_metadata(models_dir)
+    name = metadata.get("semantic_artifact")
+    if not name:
+        return None
+    content = _checked_bytes(version_dir, str(name), metadata.get("semantic_sha256"))
+    if not available():
+        raise ModelIncompatibleError(
+            f"{version_dir.name} scores with the semantic second stage, which needs the package {ENCODER}: "
+            f"pip install 'wildwatch[semantic]', or train a model without it (wildwatch train --no-semantic)")
+    try:
+        return SemanticStage.from_json(content.decode("utf-8"))
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ModelIncompatibleError(f"{version_dir / str(name)}: not a semantic stage ({exc}): {_FIX}") from exc

@@ -24,6 +24,17 @@ def _oof_line(meta: dict[str, Any]) -> list[str]:
     ]
 
 
+def _semantic_line(semantic: dict[str, Any] | None) -> str:
+    if not semantic or "stack_semantic" not in semantic:
+        reason = (semantic or {}).get("skipped", "not fitted (a model from before 2026-12-06)")
+        return f"Semantic second stage: none ({reason})."
+    return (f"Semantic second stage (`classifier.semantic`): {semantic['encoder']} {semantic['encoder_version']} "
+            f"sentence embeddings re-score the listings whose stage-one log-odds at the training prevalence reach "
+            f"{semantic['candidate_logit']} ({semantic['n_candidates']} of {semantic['n_fitted']} training rows): "
+            f"{semantic['stack_stage_one']:.3f} x stage one + {semantic['stack_semantic']:.3f} x embedding log-odds "
+            f"{semantic['stack_intercept']:+.3f}.")
+
+
 def render_model_card(meta: dict[str, Any]) -> str:
     """Markdown for people deciding whether to trust this model version."""
     test = meta["metrics"]["test"]
@@ -41,6 +52,7 @@ def render_model_card(meta: dict[str, Any]) -> str:
         + (" + jieba word TF-IDF" if meta.get("model_config", {}).get("word_features") else "") + ",",
         "in a logistic regression (balanced class weights) with Platt-calibrated probabilities.",
         f"Configuration: `{json.dumps(meta.get('model_config', {}), ensure_ascii=False)}`.",
+        _semantic_line(meta.get("semantic")),
         f"Decision threshold: **{meta['threshold']:.4f}** (chosen by {meta['threshold_method']}).",
         "",
         "## Data",

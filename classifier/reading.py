@@ -74,6 +74,7 @@ def offer_reading(evidence: Iterable[Evidence | Mapping[str, Any]] | None, flagg
     lookalikes = sorted({e.term for e in evidence if e.rule == "exclusion"})
     denied = sorted({e.term for e in evidence if e.rule == "negated"})
     trade = ", ".join(offers + (["no papers"] if undocumented else [])) or "no trade signal"
+    semantic = next((e.weight for e in evidence if e.rule == "semantic"), None)  # classifier.semantic
     if flagged:
         what = wildlife or "no wildlife term or description (the wording alone)"
         sentence = f"Offer: {what}, with {trade}."
@@ -81,6 +82,10 @@ def offer_reading(evidence: Iterable[Evidence | Mapping[str, Any]] | None, flagg
             sentence += f" Also reads as {', '.join(context)}; the offer signals outweigh it."
         if not offers and not undocumented:
             sentence += " No trade signal: check that it is an offer."
+        if semantic is not None:
+            sentence += (f" The sentence model reads it as an offer ({semantic:+.1f})." if semantic > 0 else
+                         f" The sentence model does not read it as an offer ({semantic:+.1f}); the evidence above "
+                         f"carried it.")
         return sentence
     if not wildlife:
         if lookalikes:
@@ -96,6 +101,8 @@ def offer_reading(evidence: Iterable[Evidence | Mapping[str, Any]] | None, flagg
         reasons.append(f"lookalike or legal context ({', '.join(lookalikes[:_MAX_TERMS])})")
     if not offers:
         reasons.append("no trade signal: a species word alone is not an offer")
-    elif not reasons:
+    if semantic is not None and semantic < 0:
+        reasons.append(f"the sentence model does not read it as an offer ({semantic:+.1f})")
+    if not reasons:
         reasons.append(f"{trade} not enough beside this evidence")
     return f"Not an offer: {wildlife}; {'; '.join(reasons)}."

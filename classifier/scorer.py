@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import load_scoring_model
+import numpy as np
+
+from classifier.artifacts import load_scoring_model, load_semantic_stage
 from classifier.evidence import Evidence
 from classifier.inference import Analysis, InferenceModel, adjust_for_missing_evidence
 from classifier.rules import best_group
+from classifier.semantic import SemanticStage, semantic_text
 from classifier.reading import offer_reading
 from classifier.signals import SIGNAL_FAMILIES
 from classifier.taxa import TaxonMatch, TaxonMatcher, default_matcher
@@ -36,6 +39,13 @@ class ScoreResult:
     threshold: float
     taxon: TaxonMatch | None = None  # the most specific taxon named, with its protection
 
+    @property
+    def semantic(self) -> float | None:
+        """The semantic second stage's log-odds that the text reads as an offer (``classifier.semantic``), kept
+        as an evidence record (rule "semantic") so that the store keeps it; None where the stage did not run
+        (no stage in the model, or stage one put the listing below its candidates)."""
+        return next((e.weight for e in self.evidence if e.rule == "semantic"), None)
+
     def to_dict(self) -> dict:
         return {
             "score": self.score,
@@ -45,6 +55,7 @@ class ScoreResult:
             "model_version": self.model_version,
             "threshold": self.threshold,
             "taxon": self.taxon.to_dict() if self.taxon else None,
+            "semantic": self.semantic,
             "reading": self.reading,
         }
 
@@ -60,12 +71,13 @@ class ScoreResult:
         "denied:水牛角" (the text denies the substitute), "coded:小猫+环尾" (a gated code),
         "homophone:像芽→象牙" (a derived code), "described:红皮+黄肉+素牌 [hornbill]" (features without a
         name), and the context signals that say whether the text
-        is an offer or a mention: "offer:contact", "mention:enforcement", "legal:papers".
+        is an offer or a mention: "offer:contact", "mention:enforcement", "legal:papers", and the semantic
+        stage's reading where it ran ("semantic:+2.1", log-odds that the text reads as an offer).
         """
         parts: list[str] = []
         for ev in self.evidence:
-            if ev.rule == "cooccurrence":
-                continue  # implied by the hit and intent parts already listed
+            if ev.rule in ("cooccurrence", "semantic"):
+                continue  # implied by the hit and intent parts already listed; the semantic reading goes last
             if ev.rule == "signal":
                 part = ev.term  # "offer:contact", "mention:enforcement", "legal:papers"
             elif ev.rule in ("homophone", "initials", "split", "masked"):
@@ -82,7 +94,8 @@ class ScoreResult:
         parts = [p for p in parts if p not in signals]
         if len(parts) > _SUMMARY_ITEMS:
             parts = parts[:_SUMMARY_ITEMS] + [f"+{len(parts) - _SUMMARY_ITEMS} more"]
-        return "; ".join(parts + signals)
+        semantic = [f"semantic:{ev.term}" for ev in self.evidence if ev.rule == "semantic"][:1]
+        return "; ".join(parts + signals + semantic)
 
 
 def _validate_threshold(value: float, where: str) -> float:
@@ -95,8 +108,10 @@ def _validate_threshold(value: float, where: str) -> float:
 class Scorer:
     """Scores listings with one model version; build it with ``Scorer.load``."""
 
-    def __init__(self, model: Any, metadata: Mapping[str, Any], threshold: float | None = None) -> None:
-        """``model``: an ``InferenceModel`` (what ``load`` reads: no scikit-learn), or a fitted pipeline."""
+    def __init__(self, model: Any, metadata: Mapping[str, Any], threshold: float | None = None,
+                 semantic: SemanticStage | None = None) -> None:
+        """``model``: an ``InferenceModel`` (what ``load`` reads: no scikit-learn), or a fitted pipeline;
+        ``semantic``: the version's semantic second stage, if it has one (``load`` reads it)."""
         if not isinstance(model, InferenceModel) and hasattr(model, "named_steps"):
             from classifier.features import scoring_model  # imports scikit-learn: only for a pipeline
 
@@ -111,6 +126,7 @@ class Scorer:
         self.no_evidence_shift = float(metadata.get("no_evidence_logit_shift", 0.0))
         self.no_offer_shift = float(metadata.get("no_offer_logit_shift", 0.0))
         self.bare_shift = float(metadata.get("bare_wording_logit_shift", 0.0))
+        self.semantic = semantic
         self._taxa: TaxonMatcher | None = None
 
     @property
@@ -129,18 +145,22 @@ class Scorer:
         WILDWATCH_THRESHOLD); the classifier reads no environment.
         """
         model, metadata = load_scoring_model(Path(models_dir))
-        return cls(model, metadata, threshold)
+        return cls(model, metadata, threshold, semantic=load_semantic_stage(Path(models_dir)))
 
-    def _result(self, analysis: Analysis, probability: float) -> ScoreResult:
+    def _result(self, analysis: Analysis, probability: float, semantic: float | None = None) -> ScoreResult:
         # A model score is never certainty either way, and rounding would tie the top of the queue
         # at 1.0: kept at full precision inside [MIN_SCORE, MAX_SCORE].
         score = min(MAX_SCORE, max(MIN_SCORE, float(probability)))
         species = best_group(analysis.evidence)
+        evidence = analysis.evidence
+        if semantic is not None:
+            evidence += (Evidence("semantic", f"{semantic:+.1f}", f"{semantic:+.4f}", "*", "semantic", "text",
+                                  round(semantic, 4)),)
         return ScoreResult(
             score=score,
             flagged=score >= self.threshold,
             species=species,
-            evidence=analysis.evidence,
+            evidence=evidence,
             model_version=self.version,
             threshold=self.threshold,
             taxon=self.taxa.identify(analysis.text, analysis.evidence, species),
@@ -168,9 +188,14 @@ class Scorer:
             return []
         analyses = self.model.analyse(records)
         probabilities = self.model.predict_proba(analyses)
+        semantic = [None] * len(records)
+        if self.semantic is not None:
+            texts = [semantic_text(r.get("title"), r.get("description")) for r in records]
+            probabilities, logits = self.semantic.rescore(probabilities, texts)
+            semantic = [None if np.isnan(v) else float(v) for v in logits]
         probabilities = adjust_for_missing_evidence(probabilities, analyses, self.no_evidence_shift,
                                                     self.no_offer_shift, self.bare_shift)
-        return [self._result(a, p) for a, p in zip(analyses, probabilities)]
+        return [self._result(a, p, s) for a, p, s in zip(analyses, probabilities, semantic)]
 
     def __repr__(self) -> str:
         return f"Scorer(version={self.version!r}, threshold={self.threshold})"

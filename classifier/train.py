@@ -28,6 +28,7 @@ from classifier.held_back import bars_by_kind, choose_held_back_threshold, read_
 from classifier.inference import missing_evidence_kind
 from classifier.labelled import LabelledDataError, LabelledRow, extra_sets, is_test_id, read_training_sets
 from classifier.lexicon import load_lexicon
+from classifier.semantic import SemanticStage, available as semantic_available, fit_semantic_stage, semantic_text
 from wildwatch.resources import LABELLED_CSV, LEXICON_DIR
 
 __all__ = ["TrainReport", "train", "RECALL_FLOOR"]
@@ -95,13 +96,22 @@ def _labels(rows: list[LabelledRow]) -> np.ndarray:
     return np.asarray([r.label for r in rows], dtype=int)
 
 
-def _held_back_choice(folder: Path | None, analyzer, rest, prior_shift: float):
+def _base_rate_proba(rest, analyses, rows, semantic: SemanticStage | None) -> np.ndarray:
+    """What the Scorer gives before the bars: stage one's probability at the base rate, then the semantic
+    stage's where the model has one."""
+    proba = rest.predict_proba(analyses)[:, 1]
+    if semantic is not None:
+        proba, _ = semantic.rescore(proba, [semantic_text(r.title, r.description) for r in rows])
+    return proba
+
+
+def _held_back_choice(folder: Path | None, analyzer, rest, prior_shift: float, semantic: SemanticStage | None = None):
     """The threshold chosen on the held-back writers' rows, or None when there are none of both labels."""
     rows, _problems, files = read_held_back(folder)
     if not rows or len({r.label for r in rows}) < 2:
         return None
     analyses = analyzer.transform([r.record() for r in rows])
-    base_rate_proba = np.clip(rest.predict_proba(analyses)[:, 1], 1e-12, 1 - 1e-12)
+    base_rate_proba = np.clip(_base_rate_proba(rest, analyses, rows, semantic), 1e-12, 1 - 1e-12)
     fitted_logits = np.log(base_rate_proba / (1 - base_rate_proba)) - prior_shift  # at the training prevalence
     kinds = np.asarray([missing_evidence_kind(a) for a in analyses])
     return choose_held_back_threshold(np.asarray([r.label for r in rows]), fitted_logits, kinds,
@@ -119,13 +129,17 @@ def train(
     include_extra: bool = True,
     independent_weight: float = INDEPENDENT_WEIGHT,
     held_back_dir: Path | None = None,
+    semantic: bool | None = None,
+    embedding_cache: Path | None = None,
 ) -> TrainReport:
     """Train one model version from the labelled CSV and the lexicon into ``models_dir``; see the module
     docstring. The labelled data and the lexicon default to the ones shipped with wildwatch; where models go
     is the caller's (the CLI passes Settings.models_dir). With ``held_back_dir`` (JSON Lines of writers nobody
     trained on or read, ``data/independent/calibration``) the threshold is chosen on those rows
     (``classifier.held_back``); without it, or when it holds no rows of both labels, by the recall floor on
-    the out-of-fold training scores."""
+    the out-of-fold training scores. ``semantic``: fit the semantic second stage (``classifier.semantic``);
+    None fits it when its package is installed; ``embedding_cache``: the folder that keeps the training rows'
+    embeddings between trainings (the CLI passes ``<data dir>/cache``), None to embed them every time."""
     if models_dir is None:
         raise TypeError("train() needs models_dir: the folder the new model version goes in")
     labelled_csv, models_dir = Path(labelled_csv), Path(models_dir)
@@ -153,20 +167,36 @@ def train(
              model__sample_weight=[row_weight(r, independent_weight) for r in train_rows])
     model = pipeline.named_steps["model"]
     oof = model.oof_proba_
+    prior_shift = float(getattr(model, "prior_shift_", 0.0))
+    stage: SemanticStage | None = None
+    semantic_skipped = None if (semantic_available() if semantic is None else semantic) else "not asked for"
+    if semantic_skipped is None:
+        clipped = np.clip(oof, 1e-12, 1 - 1e-12)
+        try:
+            stage, oof_logits = fit_semantic_stage(
+                [semantic_text(r.title, r.description) for r in train_rows], y_train,
+                np.log(clipped / (1 - clipped)), groups=[r.pool for r in train_rows],
+                sample_weight=np.asarray([row_weight(r, independent_weight) for r in train_rows]),
+                prior_shift=prior_shift, cache_dir=embedding_cache, seed=seed)
+        except ValueError as exc:  # too little data for it (a small test set): stage one alone, and the reason
+            if semantic:
+                raise LabelledDataError(f"{labelled_csv}: {exc}") from exc
+            semantic_skipped = str(exc)
+        else:
+            oof = 1.0 / (1.0 + np.exp(-oof_logits))  # the stacked out-of-fold scores, at the training prevalence
     # Threshold and bars are chosen where the sigmoid was fitted (the training rows' share of offers);
     # the model's scores are for the marketplace base rate, so the threshold moves by the same log-odds
     # (prior_shift_) and every flag decision stays as it was chosen (CalibratedLogisticRegression).
     oof_threshold = choose_threshold(y_train, oof, recall_floor=recall_floor,
                                      sample_weight=[row_weight(r, independent_weight) for r in train_rows])
-    prior_shift = float(getattr(model, "prior_shift_", 0.0))
-    held_back = _held_back_choice(held_back_dir, analyzer, rest, prior_shift)
+    held_back = _held_back_choice(held_back_dir, analyzer, rest, prior_shift, stage)
     fitted_threshold = held_back.threshold if held_back else oof_threshold
     shift = no_evidence_shift(fitted_threshold)
     offer_shift = no_evidence_shift(fitted_threshold, NO_OFFER_BAR)
     bare_shift = no_evidence_shift(fitted_threshold, BARE_WORDING_BAR)
     threshold = shift_probability(fitted_threshold, prior_shift)
-    test_proba = adjust_for_missing_evidence(rest.predict_proba(test_analyses)[:, 1], test_analyses, shift, offer_shift,
-                                             bare_shift)
+    test_proba = adjust_for_missing_evidence(_base_rate_proba(rest, test_analyses, test_rows, stage), test_analyses,
+                                             shift, offer_shift, bare_shift)
     oof = adjust_for_missing_evidence(shift_probability(oof, prior_shift), train_analyses, shift, offer_shift, bare_shift)
 
     metrics = {
@@ -222,6 +252,11 @@ def train(
                             f"share of offers ({getattr(model, 'fit_prevalence_', 0):.3f}, weighted) to the base rate "
                             f"{model.base_rate} ({prior_shift:+.3f} log-odds)"),
         },
+        "semantic": ({"encoder": stage.encoder, "encoder_version": stage.encoder_version,
+                      "candidate_logit": stage.candidate_logit, "stack_stage_one": stage.stack_stage_one,
+                      "stack_semantic": stage.stack_semantic, "stack_intercept": stage.stack_intercept,
+                      "n_candidates": stage.n_candidates, "n_fitted": stage.n_fitted}
+                     if stage else {"skipped": semantic_skipped}),
         "threshold_by_recall_floor": oof_threshold,
         "held_back": held_back.to_dict() if held_back else None,
         "threshold_method": (
@@ -247,7 +282,7 @@ def train(
     }
     models_dir.mkdir(parents=True, exist_ok=True)
     metadata = save_model(pipeline, version_dir, metadata, render_model_card(metadata),
-                          inference=inference_model(pipeline))
+                          inference=inference_model(pipeline), semantic=stage)
     if activate:
         write_active(models_dir, version_dir.name)
     return TrainReport(

@@ -115,7 +115,8 @@ def train_with_reviews(engine: Engine, base_csv: Path, models_dir: Path, data_di
         old = Scorer.load(resolve_version_dir(Path(models_dir)))
     except (FileNotFoundError, ModelIncompatibleError):  # no usable active model: report the new one alone
         old = None
-    report = train(data_path, models_dir, activate=False, seed=seed, held_back_dir=HELD_BACK_DIR)
+    report = train(data_path, models_dir, activate=False, seed=seed, held_back_dir=HELD_BACK_DIR,
+                   embedding_cache=Path(data_dir) / "cache")
     new = Scorer.load(report.version_dir)
     rows, _problems = read_labelled(data_path)
     held_out = [r for r in rows if is_test_id(r.id, seed=seed)]

