@@ -6,7 +6,9 @@ over the training data's phrase pools (``source``), so each fold is scored by a
 model that never saw its pool's wording; choose the decision threshold on those
 calibrated out-of-fold probabilities (best precision with recall >= 0.95);
 report on the held-out 20% exactly as ``wildwatch evaluate`` does; write
-``models/<version>/``.
+``models/<version>/``.  Where the 'semantic' extra is installed, the semantic second stage
+(``classifier.semantic``) is fitted on the out-of-fold scores before the threshold is chosen, so the
+threshold and the reports are the stacked scores'.
 """
 from __future__ import annotations
 
