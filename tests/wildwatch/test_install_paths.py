@@ -126,7 +126,8 @@ def test_a_demo_night_in_an_existing_home_keeps_its_model(tmp_path):
 
 
 def test_a_first_demo_model_is_trained_as_wildwatch_train_trains_one(tmp_path, monkeypatch):
-    """Its threshold comes from the same held-back writers (classifier.held_back), not the fallback rule."""
+    """Its threshold comes from the same held-back writers (classifier.held_back), not the fallback rule, and its
+    training rows' embeddings are kept where `wildwatch train` keeps them (classifier.semantic)."""
     import classifier.train
     from dataclasses import replace
 
@@ -144,5 +145,6 @@ def test_a_first_demo_model_is_trained_as_wildwatch_train_trains_one(tmp_path, m
         return Report()
 
     monkeypatch.setattr(classifier.train, "train", fake_train)
-    _first_demo_model(replace(Settings.from_env(), models_dir=tmp_path / "models"))
-    assert calls == [{"held_back_dir": HELD_BACK_DIR}]
+    config = replace(Settings.from_env(), models_dir=tmp_path / "models", data_dir=tmp_path / "data")
+    _first_demo_model(config)
+    assert calls == [{"held_back_dir": HELD_BACK_DIR, "embedding_cache": tmp_path / "data" / "cache"}]
