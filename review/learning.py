@@ -107,8 +107,10 @@ def _metrics(scorer: Scorer, rows: list[LabelledRow]) -> dict | None:
 
 
 def train_with_reviews(engine: Engine, base_csv: Path, models_dir: Path, data_dir: Path, *,
-                       activate: bool = False, seed: int = 0) -> ReviewTraining:
-    """Train on labelled data plus decisions, compare with the active model, activate only when asked."""
+                       activate: bool = False, seed: int = 0, semantic: bool | None = None) -> ReviewTraining:
+    """Train on labelled data plus decisions, compare with the active model, activate only when asked.
+
+    ``semantic``: as ``classifier.train.train`` (None: the semantic stage where its package is installed)."""
     extra = review_rows(engine)
     data_path = write_training_csv(Path(base_csv), extra, Path(data_dir) / "training")
     try:
@@ -116,7 +118,7 @@ def train_with_reviews(engine: Engine, base_csv: Path, models_dir: Path, data_di
     except (FileNotFoundError, ModelIncompatibleError):  # no usable active model: report the new one alone
         old = None
     report = train(data_path, models_dir, activate=False, seed=seed, held_back_dir=HELD_BACK_DIR,
-                   embedding_cache=Path(data_dir) / "cache")
+                   semantic=semantic, embedding_cache=Path(data_dir) / "cache")
     new = Scorer.load(report.version_dir)
     rows, _problems = read_labelled(data_path)
     held_out = [r for r in rows if is_test_id(r.id, seed=seed)]

