@@ -182,12 +182,13 @@ def _semantic_figures(result: StageResult, with_stage: Any, stage_one: Any, list
     import numpy as np
     from threadpoolctl import threadpool_limits
 
+    from classifier.inference import logit
     from classifier.semantic import semantic_text
     from classifier.text import clear_text_caches
 
     semantic = with_stage.semantic
     probabilities = stage_one.model.predict_proba(stage_one.model.analyse(listings))
-    z = np.log(np.clip(probabilities, 1e-12, 1) / np.clip(1 - probabilities, 1e-12, 1)) - semantic.prior_shift
+    z = logit(probabilities) - semantic.prior_shift
     candidates = [item for item, value in zip(listings, z) if value >= semantic.candidate_logit]
     if not candidates:
         result.notes.append("semantic stage: no candidate among the bench listings")

@@ -43,7 +43,6 @@ __all__ = [
     "save_model",
     "load_model",
     "load_scoring_model",
-    "load_semantic_stage",
     "read_metadata",
     "write_active",
 ]
@@ -219,24 +218,27 @@ def load_model(models_dir: Path) -> tuple[Any, dict[str, Any]]:
     return pickle.loads(gzip.decompress(content)), metadata
 
 
-def load_scoring_model(models_dir: Path) -> tuple[Any, dict[str, Any]]:
-    """(what scores the version, metadata): its ``InferenceModel`` when it has one, else its pipeline.
+def load_scoring_model(models_dir: Path) -> tuple[Any, dict[str, Any], Any]:
+    """(what scores the version, metadata, its semantic stage or None), all from one version directory.
 
-    Every artifact of the version must match its metadata, the pipeline too although only the
+    The version is resolved once: a training that activates another version meanwhile cannot pair this
+    version's model with the next one's stage.  What scores it is its ``InferenceModel`` when it has one, else
+    its pipeline.  Every artifact of the version must match its metadata, the pipeline too although only the
     inference artifact is unpickled: a version whose files were changed is refused as a whole.  The
     inference model holds numpy arrays and wildwatch's own classes, so the scikit-learn version check
     does not apply to it (the artifact format does).
     """
     version_dir, metadata = _checked_metadata(models_dir)
     name = metadata.get("inference_artifact")
-    if not name:
-        return load_model(models_dir)
-    _checked_bytes(version_dir, str(metadata.get("artifact", MODEL_FILE)), metadata.get("artifact_sha256"))
-    content = _checked_bytes(version_dir, str(name), metadata.get("inference_sha256"))
-    return pickle.loads(gzip.decompress(content)), metadata
+    if name:
+        _checked_bytes(version_dir, str(metadata.get("artifact", MODEL_FILE)), metadata.get("artifact_sha256"))
+        model = pickle.loads(gzip.decompress(_checked_bytes(version_dir, str(name), metadata.get("inference_sha256"))))
+    else:
+        model, _ = load_model(version_dir)
+    return model, metadata, _semantic_stage(version_dir, metadata)
 
 
-def load_semantic_stage(models_dir: Path) -> Any:
+def _semantic_stage(version_dir: Path, metadata: dict[str, Any]) -> Any:
     """The version's semantic second stage (``classifier.semantic.SemanticStage``), or None when it has none.
 
     A version trained with the stage is refused where the encoder package is missing: its threshold was chosen
@@ -244,7 +246,6 @@ def load_semantic_stage(models_dir: Path) -> Any:
     """
     from classifier.semantic import ENCODER, SemanticStage, available
 
-    version_dir, metadata = _checked_metadata(models_dir)
     name = metadata.get("semantic_artifact")
     if not name:
         return None

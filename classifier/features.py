@@ -21,7 +21,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from classifier.inference import (
     BARE_WORDING_BAR, CNY_PER_UNIT, NO_EVIDENCE_BAR, NO_OFFER_BAR, PRICE_CHEAP_BELOW, PRICE_DEAR_FROM, PRICE_FEATURE_NAMES,
-    TAXON_NAME_WEIGHT, Analysis, CharNgramCounter, CharTfidf, FeatureBlock, InferenceModel, PlattSigmoid, _logit,
+    TAXON_NAME_WEIGHT, Analysis, CharNgramCounter, CharTfidf, FeatureBlock, InferenceModel, PlattSigmoid, logit,
     adjust_for_missing_evidence, analyse, analyse_records, analysis_texts, evidence_feature_names, evidence_matrix,
     no_evidence_shift, offer_is_weak, price_in_cny, price_matrix, records_from, shift_probability,
     taxon_name_evidence,
@@ -239,7 +239,7 @@ class CalibratedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.oof_proba_ = self.calibrator_.predict_proba(oof.reshape(-1, 1))[:, 1]
         weights = params.get("sample_weight", np.ones(len(y)))
         self.fit_prevalence_ = float(np.sum(weights * y) / np.sum(weights))
-        self.prior_shift_ = 0.0 if self.base_rate is None else _logit(self.base_rate) - _logit(self.fit_prevalence_)
+        self.prior_shift_ = 0.0 if self.base_rate is None else logit(self.base_rate) - logit(self.fit_prevalence_)
         self.calibrator_.intercept_ += self.prior_shift_
         self.model_ = self._base().fit(X, y, **params)
         # The refit model sees every row, so its decision values on training-like text are more

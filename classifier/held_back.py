@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from classifier.assess import EvalRow, read_eval_data
 from classifier.evaluation import f1_curve, midpoint_below
-from classifier.inference import BARE, NO_EVIDENCE, NO_OFFER, _logit
+from classifier.inference import BARE, NO_EVIDENCE, NO_OFFER, logit
 
 __all__ = ["HeldBackChoice", "F1_TOLERANCE", "read_held_back", "effective_logits", "choose_held_back_threshold", "bars_by_kind"]
 
@@ -67,7 +67,7 @@ def effective_logits(fitted_logits: np.ndarray, kinds: np.ndarray, bars: dict[in
     z = np.asarray(fitted_logits, dtype=float)
     floor = np.full_like(z, -np.inf)
     for kind, bar in bars.items():
-        floor[np.asarray(kinds) == kind] = _logit(bar)
+        floor[np.asarray(kinds) == kind] = logit(bar)
     return np.where(z >= floor, z, -np.inf)
 
 

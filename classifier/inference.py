@@ -643,9 +643,13 @@ def offer_is_weak(analysis: Analysis) -> bool:
     return not offers or (context and len(offers) < 2) or documented
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-12), 1 - 1e-12)
-    return math.log(p / (1 - p))
+def logit(p: Any) -> Any:
+    """The log-odds of a probability (a float), or of each in an array, clipped so that 0 and 1 stay finite."""
+    if np.ndim(p) == 0:
+        q = min(max(float(p), 1e-12), 1 - 1e-12)
+        return math.log(q / (1 - q))
+    q = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
+    return np.log(q / (1 - q))
 
 
 def shift_probability(probability: Any, log_odds: float) -> Any:
@@ -653,14 +657,13 @@ def shift_probability(probability: Any, log_odds: float) -> Any:
     if not log_odds:
         return probability
     if np.ndim(probability) == 0:
-        return 1.0 / (1.0 + math.exp(-(_logit(float(probability)) + log_odds)))
-    p = np.clip(np.asarray(probability, dtype=float), 1e-12, 1 - 1e-12)
-    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + log_odds)))
+        return 1.0 / (1.0 + math.exp(-(logit(probability) + log_odds)))
+    return 1.0 / (1.0 + np.exp(-(logit(probability) + log_odds)))
 
 
 def no_evidence_shift(threshold: float, bar: float = NO_EVIDENCE_BAR) -> float:
     """The log-odds taken off a listing without wildlife evidence, so that ``bar`` lands on ``threshold``."""
-    return max(0.0, _logit(bar) - _logit(threshold))
+    return max(0.0, logit(bar) - logit(threshold))
 
 
 # What a listing lacks, as the bars read it: FULL evidence (wildlife and an offer), NO_EVIDENCE (no wildlife
@@ -687,7 +690,7 @@ def adjust_for_missing_evidence(probabilities: Sequence[float], analyses: Sequen
     for i, analysis in enumerate(analyses):
         taken = taken_by_kind[missing_evidence_kind(analysis)]
         if taken > 0:
-            p[i] = 1.0 / (1.0 + math.exp(-(_logit(float(p[i])) - taken)))
+            p[i] = 1.0 / (1.0 + math.exp(-(logit(float(p[i])) - taken)))
     return p
 
 

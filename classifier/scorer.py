@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.artifacts import load_scoring_model, load_semantic_stage
+from classifier.artifacts import load_scoring_model
 from classifier.evidence import Evidence
 from classifier.inference import Analysis, InferenceModel, adjust_for_missing_evidence
 from classifier.rules import best_group
@@ -144,8 +144,8 @@ class Scorer:
         the crawl pass ``Settings.models_dir`` and ``Settings.threshold`` (WILDWATCH_MODELS_DIR,
         WILDWATCH_THRESHOLD); the classifier reads no environment.
         """
-        model, metadata = load_scoring_model(Path(models_dir))
-        return cls(model, metadata, threshold, semantic=load_semantic_stage(Path(models_dir)))
+        model, metadata, semantic = load_scoring_model(Path(models_dir))
+        return cls(model, metadata, threshold, semantic=semantic)
 
     def _result(self, analysis: Analysis, probability: float, semantic: float | None = None) -> ScoreResult:
         # A model score is never certainty either way, and rounding would tie the top of the queue

@@ -27,7 +27,7 @@ from classifier.evaluation import choose_threshold, evaluate
 from classifier.features import (BARE_WORDING_BAR, DEFAULT_MODEL_CONFIG, NO_EVIDENCE_BAR, NO_OFFER_BAR, adjust_for_missing_evidence,
                                  build_pipeline, inference_model, no_evidence_shift, shift_probability)
 from classifier.held_back import bars_by_kind, choose_held_back_threshold, read_held_back
-from classifier.inference import missing_evidence_kind
+from classifier.inference import logit, missing_evidence_kind
 from classifier.labelled import LabelledDataError, LabelledRow, extra_sets, is_test_id, read_training_sets
 from classifier.lexicon import load_lexicon
 from classifier.semantic import SemanticStage, available as semantic_available, fit_semantic_stage, semantic_text
@@ -113,8 +113,7 @@ def _held_back_choice(folder: Path | None, analyzer, rest, prior_shift: float, s
     if not rows or len({r.label for r in rows}) < 2:
         return None
     analyses = analyzer.transform([r.record() for r in rows])
-    base_rate_proba = np.clip(_base_rate_proba(rest, analyses, rows, semantic), 1e-12, 1 - 1e-12)
-    fitted_logits = np.log(base_rate_proba / (1 - base_rate_proba)) - prior_shift  # at the training prevalence
+    fitted_logits = logit(_base_rate_proba(rest, analyses, rows, semantic)) - prior_shift  # at the training prevalence
     kinds = np.asarray([missing_evidence_kind(a) for a in analyses])
     return choose_held_back_threshold(np.asarray([r.label for r in rows]), fitted_logits, kinds,
                                       bars_by_kind(NO_EVIDENCE_BAR, NO_OFFER_BAR, BARE_WORDING_BAR), files)
@@ -173,11 +172,10 @@ def train(
     stage: SemanticStage | None = None
     semantic_skipped = None if (semantic_available() if semantic is None else semantic) else "not asked for"
     if semantic_skipped is None:
-        clipped = np.clip(oof, 1e-12, 1 - 1e-12)
         try:
             stage, oof_logits = fit_semantic_stage(
                 [semantic_text(r.title, r.description) for r in train_rows], y_train,
-                np.log(clipped / (1 - clipped)), groups=[r.pool for r in train_rows],
+                logit(oof), groups=[r.pool for r in train_rows],
                 sample_weight=np.asarray([row_weight(r, independent_weight) for r in train_rows]),
                 prior_shift=prior_shift, cache_dir=embedding_cache, seed=seed)
         except ValueError as exc:  # too little data for it (a small test set): stage one alone, and the reason

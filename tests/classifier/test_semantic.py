@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import classifier.semantic as semantic_module
-from classifier.artifacts import ModelIncompatibleError, load_semantic_stage, resolve_version_dir
+from classifier.artifacts import ModelIncompatibleError, resolve_version_dir
 from classifier.labelled import LabelledDataError
 from classifier.scorer import Scorer
 from classifier.semantic import (CANDIDATE_LOGIT, MAX_CHARS, Encoder, SemanticStage, fit_semantic_stage,
@@ -174,8 +174,8 @@ def test_a_stage_changed_on_disk_or_without_its_package_is_refused(semantic_mode
         Scorer.load(copy)
     monkeypatch.undo()
     (copy / "semantic.json").write_text((copy / "semantic.json").read_text().replace("0", "1", 1))
-    with pytest.raises(ModelIncompatibleError, match="does not match the sha256"):
-        load_semantic_stage(copy)
+    with pytest.raises(ModelIncompatibleError, match="semantic.json does not match the sha256"):
+        Scorer.load(copy)
 
 
 def test_a_model_trained_without_the_stage_says_so(tmp_path: Path) -> None:
