@@ -2,12 +2,16 @@
 
 VIDA-NYU/LTS labels eBay/eBid listings "of animal origin" (1) or not (0): `data_use_cases/validation_sharks.csv`
 (title, description, price, currency; shark and ray products against antenna covers, toys and fossils) and
-`leather_validation.csv` (titles only; insects, shells, taxidermy, leather against stamps and prints). wildwatch
-maps their 1 to "suspected wildlife-trade offer"; the maps differ where their positives are species no list
-protects (stingray barbs, skates, bramble sharks), so the figure measures ranking under that mapping.
+`leather_validation.csv` (titles only; insects, shells, taxidermy, leather against stamps and prints).  Two
+figures per set:
+- under their labels: their 1 ("of animal origin") read as "suspected wildlife-trade offer", although most of
+  their positives are species no list protects (cow leather, cone shells, beetles, stingray barbs, skates);
+- under wildwatch's label policy: every row labelled again by an annotator who saw only the policy and the
+  listing's text, never their label or this project (`data/real/lts-mapping/`, keyed by their `id`; its
+  README says how).  Rows the annotator marked unsure are reported with and without.
 Their files carry no licence: they are read where they lie and never copied into this repository.
 
-    python scripts/measure_peer_listings.py PATH/TO/LTS [--models models]
+    python scripts/measure_peer_listings.py PATH/TO/LTS [--models models] [--mapping data/real/lts-mapping]
 
 PATH is a checkout of https://github.com/VIDA-NYU/LTS (or the folder holding the two CSV files).
 """
@@ -15,8 +19,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from pathlib import Path
+
+MAPPING = Path(__file__).resolve().parents[1] / "data" / "real" / "lts-mapping"
 
 SETS = {
     "validation_sharks.csv": ("title", "description", "price", "currency"),
@@ -29,9 +36,10 @@ def _cell(row: dict, name: str) -> str:
     return "" if value.lower() == "nan" else value
 
 
-def read_listings(path: Path, columns: tuple[str, ...]) -> tuple[list[dict], list[int]]:
-    """(records for Scorer.score_many, labels) from one of the peer CSV files; rows without a 0/1 label skipped."""
-    records, labels = [], []
+def read_listings(path: Path, columns: tuple[str, ...]) -> tuple[list[dict], list[int], list[str]]:
+    """(records for Scorer.score_many, labels, their ids) from one of the peer CSV files; rows without a 0/1
+    label skipped."""
+    records, labels, keys = [], [], []
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             label = _cell(row, "label")
@@ -47,7 +55,49 @@ def read_listings(path: Path, columns: tuple[str, ...]) -> tuple[list[dict], lis
                 record["currency"] = _cell(row, "currency") or None
             records.append(record)
             labels.append(int(label))
-    return records, labels
+            keys.append(_cell(row, "id"))
+    return records, labels, keys
+
+
+def read_mapping(path: Path) -> dict[str, dict]:
+    """Our labels for one peer file, by their id: {id: {"label": 0|1, "unsure": bool, ...}}."""
+    mapping: dict[str, dict] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            key, label, unsure = str(row["key"]), int(row["label"]), bool(row["unsure"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path} line {number}: not a mapping row ({exc})") from exc
+        if label not in (0, 1):
+            raise ValueError(f"{path} line {number}: label must be 0 or 1, got {label}")
+        mapping[key] = {**row, "label": label, "unsure": unsure}
+    return mapping
+
+
+def mapped_figures(scores: list[float], flagged: list[bool], keys: list[str], mapping: dict[str, dict]) -> str:
+    """The line reporting ROC AUC and flags under wildwatch's label policy (and without the unsure rows)."""
+    from sklearn.metrics import roc_auc_score
+
+    rows = [(s, f, mapping[k]) for s, f, k in zip(scores, flagged, keys) if k in mapping]
+    unmapped = len(keys) - len(rows)
+    labels = [m["label"] for _, _, m in rows]
+    offers = sum(labels)
+    line = f"  under wildwatch's label policy: {offers} offers of {len(rows)}"
+    if unmapped:
+        line += f" ({unmapped} rows have no mapped label and are left out)"
+    if len(set(labels)) < 2:
+        return line + ": needs both labels"
+    line += (f", ROC AUC {roc_auc_score(labels, [s for s, _, _ in rows]):.3f}; flagged "
+             f"{sum(f for _, f, m in rows if m['label'])} of {offers} offers and "
+             f"{sum(f for _, f, m in rows if not m['label'])} of {len(rows) - offers} others")
+    sure = [(s, m["label"]) for s, _, m in rows if not m["unsure"]]
+    if len({y for _, y in sure}) == 2 and len(sure) < len(rows):
+        line += (f"; without the {len(rows) - len(sure)} rows marked unsure: ROC AUC "
+                 f"{roc_auc_score([y for _, y in sure], [s for s, _ in sure]):.3f} "
+                 f"({sum(y for _, y in sure)} offers of {len(sure)})")
+    return line
 
 
 def find(root: Path, name: str) -> Path | None:
@@ -61,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help="a checkout of VIDA-NYU/LTS, or the folder holding its CSV files")
     parser.add_argument("--models", type=Path, default=Path("models"), help="models root or version folder")
+    parser.add_argument("--mapping", type=Path, default=MAPPING,
+                        help="folder of <file stem>.jsonl with wildwatch's labels for the peer rows")
     args = parser.parse_args(argv)
     from sklearn.metrics import roc_auc_score
 
@@ -73,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if path is None:
             print(f"{name}: not found under {args.root}", file=sys.stderr)
             continue
-        records, labels = read_listings(path, columns)
+        records, labels, keys = read_listings(path, columns)
         if len(set(labels)) < 2:
             print(f"{name}: needs both labels, found {sorted(set(labels))}", file=sys.stderr)
             continue
@@ -85,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {len(labels)} listings ({sum(labels)} of animal origin), ROC AUC {auc:.3f}, "
               f"flagged {flagged_pos} of {sum(labels)} positives and {flagged_neg} of {len(labels) - sum(labels)} "
               f"negatives, model {scorer.version}")
+        mapping_file = args.mapping / f"{Path(name).stem}.jsonl"
+        if mapping_file.is_file():
+            print(mapped_figures([r.score for r in results], [r.flagged for r in results], keys,
+                                 read_mapping(mapping_file)))
+        else:
+            print(f"  under wildwatch's label policy: no mapping ({mapping_file} not found)")
     return 0 if found else 1
 
 
