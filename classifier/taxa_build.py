@@ -48,6 +48,7 @@ _GROUP_RULES: tuple[tuple[str, str, str], ...] = (
     ("family", "Dermochelyidae", "sea_turtle"),
     *(("family", f, "shark_fin") for f in (
         "Carcharhinidae", "Sphyrnidae", "Lamnidae", "Rhincodontidae", "Cetorhinidae", "Alopiidae",
+        "Rhinidae", "Glaucostegidae", "Rhinobatidae",  # wedgefishes and guitarfishes: the top fin grades
     )),
     *(("family", f, "tortoises") for f in (
         "Testudinidae", "Geoemydidae", "Trionychidae", "Platysternidae", "Emydidae", "Chelidae",
@@ -153,6 +154,37 @@ class _Cites:
         return None, ""
 
 
+AMENDMENTS_FILE = "cites_amendments.csv"
+
+
+def with_amendments(raw_dir: Path, cites_rows: Iterable[Mapping[str, str]]) -> list[Mapping[str, str]]:
+    """The Species+ export's rows with the listings adopted since (``raw/cites_amendments.csv``) put over them.
+
+    The export is of 2017-04-21; an amendment row replaces the export's row of the same name or adds one, and
+    names its own source (``Source``: CITES-CoP18, CITES-CoP19), so a status says which decision it comes from.
+    """
+    path = raw_dir / AMENDMENTS_FILE
+    amendments = {}
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as handle:
+            amendments = {norm_sci(r["FullName"]): r for r in csv.DictReader(handle)}
+    rows = [_amended(r, amendments.pop(norm_sci(r["FullName"]), None)) if r.get("FullName") else r
+            for r in cites_rows]
+    return rows + list(amendments.values())
+
+
+def _amended(row: Mapping[str, str], amendment: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The export's row with an amendment's listing and source, and the common names of both."""
+    if amendment is None:
+        return row
+    merged = {**row, **{k: amendment[k] for k in ("CurrentListing", "AnnotationEnglish", "Source")}}
+    for column, _, _ in COMMON_NAME_COLUMNS:
+        names = [n.strip() for n in f"{row.get(column, '')}, {amendment.get(column, '')}".split(", ") if n.strip()]
+        merged[column] = ", ".join(dict.fromkeys(names))
+    merged["ExportNames"] = ", ".join(row.get(column, "") for column, _, _ in COMMON_NAME_COLUMNS)
+    return merged
+
+
 def _cites_fields(row: Mapping[str, str] | None, how: str) -> dict[str, str]:
     if row is None:
         return {"cites_appendix": "", "cites_note": "", "cites_source": ""}
@@ -162,11 +194,12 @@ def _cites_fields(row: Mapping[str, str] | None, how: str) -> dict[str, str]:
         note = _strip_html(row.get("AnnotationEnglish", ""))[:300]
     if how:
         note = f"{how}; {note}" if note else how
-    return {"cites_appendix": "/".join(parts), "cites_note": note, "cites_source": CITES}
+    return {"cites_appendix": "/".join(parts), "cites_note": note, "cites_source": row.get("Source") or CITES}
 
 
 def list_totals(raw_dir: Path, cites_rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
     """How many taxa each list has, so coverage is a share of the list, not of our table."""
+    cites_rows = with_amendments(raw_dir, cites_rows)
     china = Counter()
     for name in ("cn_wild_animals_2021.tsv", "cn_wild_animals_2021_higher_taxa.tsv",
                  "cn_wild_plants_2021.tsv", "cn_wild_plants_2021_higher_taxa.tsv"):
@@ -189,7 +222,7 @@ def list_totals(raw_dir: Path, cites_rows: Iterable[Mapping[str, str]]) -> list[
 
 def build(raw_dir: Path, cites_rows: Iterable[Mapping[str, str]]) -> tuple[list[dict], list[dict]]:
     """(taxa rows, name rows) for data/taxa/taxa.csv and names.csv."""
-    cites = _Cites(cites_rows)
+    cites = _Cites(with_amendments(raw_dir, cites_rows))
     taxa: dict[str, dict[str, str]] = {}
     matched: set[str] = set()  # CITES names already given to a taxon of the Chinese lists
 
@@ -286,8 +319,9 @@ def _names(taxa: dict[str, dict[str, str]], cites: _Cites) -> list[dict[str, str
             # Species+ gives each taxon's common names in the Convention's three languages; the Spanish and
             # French ones are the names Latin America's and francophone Africa's sellers and buyers use.
             for column, lang, kind in COMMON_NAME_COLUMNS:
+                exported = {n.strip() for n in row.get("ExportNames", "").split(", ")}
                 for common in filter(None, (n.strip() for n in row.get(column, "").split(", "))):
-                    add(common, lang, t, kind, CITES)
+                    add(common, lang, t, kind, CITES if common in exported else row.get("Source") or CITES)
     rows.sort(key=lambda r: (r["taxon_id"], r["lang"], r["name"]))
     return rows
 

@@ -99,6 +99,41 @@ def test_cites_appendices_match_the_2017_export(table, taxon_id, appendix):
     assert protection.cites_source.source_id == "CITES-2017" and protection.cites_source.issued == "2017-04-21"
 
 
+@pytest.mark.parametrize(("taxon_id", "appendix", "source"), [
+    ("galeocerdo_cuvier", "II", "CITES-CoP19"),  # requiem sharks, in effect 2023-11-25
+    ("carcharhinidae", "II", "CITES-CoP19"),
+    ("sphyrna_tiburo", "II", "CITES-CoP19"),
+    ("isurus_oxyrinchus", "II", "CITES-CoP18"),
+    ("holothuria_nobilis", "II", "CITES-CoP18"),
+    ("aonyx_cinerea", "I", "CITES-CoP18"),  # moved up from Appendix II
+    ("carcharhinus_falciformis", "II", "CITES-2017"),  # listed before the export: the export's row stands
+])
+def test_listings_adopted_after_the_export_name_the_cop_they_come_from(table, taxon_id, appendix, source):
+    protection = table.taxa[taxon_id].protection
+    assert (protection.cites_appendix, protection.cites_source.source_id) == (appendix, source)
+    assert protection.cites_source.document in protection.legal_basis()
+
+
+def test_an_amendment_keeps_the_exports_names_and_adds_its_own(tmp_path):
+    from classifier.taxa_build import with_amendments
+
+    (tmp_path / "cites_amendments.csv").write_text(
+        "FullName,RankName,Kingdom,Class,Order,Family,Genus,CurrentListing,AnnotationEnglish,EnglishNames,"
+        "SpanishNames,FrenchNames,Source,Note\n"
+        "Aonyx cinerea,SPECIES,Animalia,Mammalia,Carnivora,Mustelidae,Aonyx,I,Appendix I: ,Asian otter,,,CITES-CoP18,\n"
+        "Gekko gecko,SPECIES,Animalia,Reptilia,Sauria,Gekkonidae,Gekko,II,Appendix II: ,Tokay gecko,,,CITES-CoP18,\n",
+        encoding="utf-8")
+    export = [{"FullName": "Aonyx cinerea", "CurrentListing": "II", "AnnotationEnglish": "", "EnglishNames": "Small-clawed otter",
+               "SpanishNames": "Nutria cenicienta", "FrenchNames": ""},
+              {"FullName": "Panthera tigris", "CurrentListing": "I", "EnglishNames": "Tiger"}]
+    rows = {r["FullName"]: r for r in with_amendments(tmp_path, export)}
+    assert rows["Aonyx cinerea"]["CurrentListing"] == "I" and rows["Aonyx cinerea"]["Source"] == "CITES-CoP18"
+    assert rows["Aonyx cinerea"]["EnglishNames"] == "Small-clawed otter, Asian otter"
+    assert rows["Aonyx cinerea"]["SpanishNames"] == "Nutria cenicienta"
+    assert rows["Panthera tigris"] == export[1]  # untouched
+    assert rows["Gekko gecko"]["CurrentListing"] == "II"  # added
+
+
 def test_population_splits_are_kept_in_words(table):
     elephant = table.taxa["loxodonta_africana"].protection
     assert "BW, NA, ZA" in elephant.cites_note and elephant.rank == 0
