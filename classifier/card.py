@@ -32,7 +32,8 @@ def _semantic_line(semantic: dict[str, Any] | None) -> str:
             f"sentence embeddings re-score the listings whose stage-one log-odds at the training prevalence reach "
             f"{semantic['candidate_logit']} ({semantic['n_candidates']} of {semantic['n_fitted']} training rows): "
             f"{semantic['stack_stage_one']:.3f} x stage one + {semantic['stack_semantic']:.3f} x embedding log-odds "
-            f"{semantic['stack_intercept']:+.3f}.")
+            f"{semantic['stack_intercept']:+.3f}; the embedding log-odds come from "
+            f"{semantic.get('embedding_model', 'a logistic regression on the embedding')}.")
 
 
 def render_model_card(meta: dict[str, Any]) -> str:

@@ -253,6 +253,7 @@ def train(
                             f"{model.base_rate} ({prior_shift:+.3f} log-odds)"),
         },
         "semantic": ({"encoder": stage.encoder, "encoder_version": stage.encoder_version,
+                      "embedding_model": stage.embedding_model,
                       "candidate_logit": stage.candidate_logit, "stack_stage_one": stage.stack_stage_one,
                       "stack_semantic": stage.stack_semantic, "stack_intercept": stage.stack_intercept,
                       "n_candidates": stage.n_candidates, "n_fitted": stage.n_fitted}

@@ -92,13 +92,14 @@ def test_the_scorer_flags_the_held_back_rows_exactly_as_the_choice_counted(held_
 
 def test_the_shipped_model_chooses_its_threshold_on_the_held_back_writers(trained_scorer, report) -> None:
     """Four writers (C1-C4, 1,200 rows) nobody trained on or read; their F1 is the figure the threshold maximises:
-    0.875 when they were added (2026-12-06, sixth session), 0.908 with the semantic second stage (seventh), less
-    the usual margin."""
+    0.875 when they were added (2026-12-06, sixth session), 0.908 with the semantic second stage (seventh), 0.928
+    once its embedding model has a hidden layer (eighth; another seed of the network gave 0.913 at the same
+    threshold), less the usual margin."""
     held = trained_scorer.metadata["held_back"]
     assert held["files"] == ["C1.jsonl", "C2.jsonl", "C3.jsonl", "C4.jsonl"] and held["n"] == 1200
     report(f"held-back writers (threshold chosen here): F1 {held['f1']:.3f}, precision {held['precision']:.3f}, "
            f"recall {held['recall']:.3f} on {held['n']} rows")
     if trained_scorer.semantic is not None:
-        assert held["f1"] >= 0.89 and held["precision"] >= 0.96
+        assert held["f1"] >= 0.905 and held["precision"] >= 0.96
     else:  # a checkout without the 'semantic' extra: stage one alone
         assert held["f1"] >= 0.845 and held["precision"] >= 0.93

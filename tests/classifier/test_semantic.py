@@ -95,6 +95,30 @@ def test_a_stage_round_trips_through_json_and_a_wrong_one_is_refused() -> None:
         SemanticStage.from_json(json.dumps({**json.loads(stage.to_json()), "coef": [1.0, 2.0]}))
 
 
+def test_a_stage_with_a_hidden_layer_scores_through_it_and_round_trips_exactly() -> None:
+    """relu(embedding @ W + b) @ coef + intercept, with W and b kept as base64 float32: what is saved is what scored."""
+    from classifier.semantic import _pack
+
+    rng = np.random.default_rng(1)
+    weights, bias = rng.normal(size=(512, 8)).astype(np.float32), rng.normal(size=8).astype(np.float32)
+    coef = rng.normal(size=8).tolist()
+    stage = SemanticStage(coef=coef, intercept=0.5, stack_stage_one=1.0, stack_semantic=1.0, stack_intercept=0.0,
+                          hidden_weights=_pack(weights), hidden_bias=_pack(bias))
+    embeddings = rng.normal(size=(3, 512))
+    expected = np.maximum(embeddings @ weights.astype(np.float64) + bias, 0.0) @ np.asarray(coef) + 0.5
+    assert np.allclose(stage.semantic_logits(embeddings), expected)
+    again = SemanticStage.from_json(stage.to_json())
+    assert np.array_equal(again.semantic_logits(embeddings), stage.semantic_logits(embeddings))
+    assert "hidden layer of 8 rectified units" in again.embedding_model
+    saved = json.loads(stage.to_json())
+    with pytest.raises(ValueError, match="hidden_weights holds 4088 numbers, expected 4096"):
+        SemanticStage.from_json(json.dumps({**saved, "hidden_weights": _pack(weights.ravel()[:-8])}))
+    with pytest.raises(ValueError, match="hidden_bias is not base64"):
+        SemanticStage.from_json(json.dumps({**saved, "hidden_bias": "not base64!"}))
+    with pytest.raises(ValueError, match="come together"):
+        SemanticStage.from_json(json.dumps({**saved, "hidden_bias": None}))
+
+
 def test_fitting_needs_two_pools_and_candidates_of_both_labels() -> None:
     encoder = FixedEncoder()
     texts = [f"{i % 3} listing" for i in range(12)]
