@@ -300,8 +300,9 @@ def fit_semantic_stage(texts: Sequence[str], y: np.ndarray, oof_logits: np.ndarr
                        seed: int = 0) -> tuple[SemanticStage, np.ndarray]:
     """(the stage, its out-of-fold log-odds at the training prevalence for every row).
 
-    ``oof_logits``: stage one's out-of-fold log-odds at the training prevalence.  The embedding regression is
+    ``oof_logits``: stage one's out-of-fold log-odds at the training prevalence.  The embedding network is
     cross-fitted by ``groups`` (the same pools as stage one) so that the stacker sees out-of-fold inputs only.
+    ``sample_weight`` weighs the rows in the stacker; the network is fitted unweighted (as it was measured).
     ``cache_dir``: where the training rows' embeddings are kept between trainings (``Encoder``).
     """
     from sklearn.linear_model import LogisticRegression
