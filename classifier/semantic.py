@@ -235,11 +235,9 @@ class SemanticStage:
         return self._encoder
 
     def semantic_logits(self, embeddings: np.ndarray) -> np.ndarray:
-        features = np.asarray(embeddings, dtype=np.float64)
-        if self._hidden is not None:
-            weights, bias = self._hidden
-            features = np.maximum(features @ weights + bias, 0.0)
-        return features @ self._coef + self.intercept
+        if self._hidden is None:
+            return np.asarray(embeddings, dtype=np.float64) @ self._coef + self.intercept
+        return _relu_logits(embeddings, *self._hidden, self._coef, self.intercept)
 
     def stacked(self, stage_one_logits: np.ndarray, semantic_logits: np.ndarray) -> np.ndarray:
         return (self.stack_stage_one * np.asarray(stage_one_logits) + self.stack_semantic * semantic_logits
@@ -288,10 +286,17 @@ def _as_float32(network: Any) -> Any:
     return network
 
 
+def _relu_logits(embeddings: np.ndarray, weights: np.ndarray, bias: np.ndarray, coef: np.ndarray,
+                 intercept: float) -> np.ndarray:
+    """One hidden layer's log-odds: relu(embeddings @ weights + bias) @ coef + intercept."""
+    hidden = np.maximum(np.asarray(embeddings, dtype=np.float64) @ weights + bias, 0.0)
+    return hidden @ coef + intercept
+
+
 def _network_logits(network: Any, embeddings: np.ndarray) -> np.ndarray:
-    """The network's log-odds (its output before the logistic), computed as ``SemanticStage`` computes them."""
-    hidden = np.maximum(np.asarray(embeddings, dtype=np.float64) @ network.coefs_[0] + network.intercepts_[0], 0.0)
-    return hidden @ network.coefs_[1][:, 0] + network.intercepts_[1][0]
+    """A fitted ``MLPClassifier``'s log-odds (its output before the logistic), as ``SemanticStage`` computes them."""
+    return _relu_logits(embeddings, network.coefs_[0], network.intercepts_[0], network.coefs_[1][:, 0],
+                        network.intercepts_[1][0])
 
 
 def fit_semantic_stage(texts: Sequence[str], y: np.ndarray, oof_logits: np.ndarray, *, groups: Sequence[str],

@@ -318,8 +318,8 @@ def _names(taxa: dict[str, dict[str, str]], cites: _Cites) -> list[dict[str, str
         if row is not None:
             # Species+ gives each taxon's common names in the Convention's three languages; the Spanish and
             # French ones are the names Latin America's and francophone Africa's sellers and buyers use.
+            exported = {n.strip() for n in row.get("ExportNames", "").split(", ")}
             for column, lang, kind in COMMON_NAME_COLUMNS:
-                exported = {n.strip() for n in row.get("ExportNames", "").split(", ")}
                 for common in filter(None, (n.strip() for n in row.get(column, "").split(", "))):
                     add(common, lang, t, kind, CITES if common in exported else row.get("Source") or CITES)
     rows.sort(key=lambda r: (r["taxon_id"], r["lang"], r["name"]))
