@@ -557,6 +557,27 @@ DEV_FLOORS = {
     # 0.999 / 0.844 / 0.000.
     "D38.jsonl": {"f1": 0.96, "roc_auc": 0.99, "coded_recall": 0.93, "hard_negative_fpr": 0.03},
     "D39.jsonl": {"f1": 0.9, "roc_auc": 0.99, "coded_recall": 0.78, "hard_negative_fpr": 0.03},
+    # Written 2026-12-07 (ninth session): D40, English-language markets where sellers avoid the name (a fifth in
+    # European languages), and D41, Africa and South and Southeast Asia in local Englishes and languages, blind; and
+    # six files written for training (T67-T72), tried in training and kept out as blind sets (data/independent/
+    # README.md). F1 / ROC AUC / coded recall / hard-negative FPR, eighth session's model -> ninth's (candidates
+    # from stage-one log-odds -2):
+    #   D40 0.948 / 0.995 / 0.887 / 0.012 -> 0.953 / 0.997 / 0.887 / 0.000
+    #   D41 0.905 / 0.983 / 0.871 / 0.060 -> 0.906 / 0.985 / 0.887 / 0.071
+    #   T67 (English, avoiding the name) 0.932 / 0.985 / 0.872 / 0.010 -> 0.932 / 0.989 / 0.872 / 0.010
+    #   T68 (French, German, Italian, Dutch, Spanish, Polish) 0.709 / 0.903 / 0.568 / 0.020 -> 0.748 / 0.919 / 0.635 / 0.020
+    #   T69 (West and Central Africa) 0.884 / 0.971 / 0.768 / 0.000 -> 0.884 / 0.975 / 0.768 / 0.000
+    #   T70 (East and Southern Africa) 0.937 / 0.993 / 0.871 / 0.010 -> 0.931 / 0.993 / 0.857 / 0.010
+    #   T71 (South Asia) 0.825 / 0.930 / 0.753 / 0.098 -> 0.833 / 0.935 / 0.753 / 0.088
+    #   T72 (Southeast Asia) 0.919 / 0.981 / 0.909 / 0.050 -> 0.944 / 0.986 / 0.924 / 0.020
+    "D40.jsonl": {"f1": 0.92, "roc_auc": 0.985, "coded_recall": 0.82, "hard_negative_fpr": 0.04},
+    "D41.jsonl": {"f1": 0.87, "roc_auc": 0.97, "coded_recall": 0.82, "hard_negative_fpr": 0.1},
+    "T67.jsonl": {"f1": 0.9, "roc_auc": 0.975, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
+    "T68.jsonl": {"f1": 0.69, "roc_auc": 0.89, "coded_recall": 0.54, "hard_negative_fpr": 0.05},
+    "T69.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.7, "hard_negative_fpr": 0.03},
+    "T70.jsonl": {"f1": 0.9, "roc_auc": 0.98, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
+    "T71.jsonl": {"f1": 0.79, "roc_auc": 0.91, "coded_recall": 0.69, "hard_negative_fpr": 0.12},
+    "T72.jsonl": {"f1": 0.9, "roc_auc": 0.97, "coded_recall": 0.85, "hard_negative_fpr": 0.07},
 }
 
 
@@ -576,10 +597,13 @@ def test_independent_dev_set_floors(trained_scorer, report, name: str) -> None:
 
 
 def test_the_blind_sets_together(trained_scorer, report) -> None:
-    """The 29 blind sets' totals, where a set's floor has room for a row or two: offers missed, negatives and
-    ordinary listings flagged.  Measured 157 / 47 / 11 with stage one alone (sixth session), 114 / 36 / 14 with the
-    semantic second stage (seventh), 75 / 43 / 12 once its embedding model has a hidden layer (eighth), of 2,097
-    offers, 5,983 negatives and 1,991 ordinary listings."""
+    """The blind sets' totals, where a set's floor has room for a row or two: offers missed, negatives and
+    ordinary listings flagged.  On the 29 sets before the ninth session (2,097 offers, 5,983 negatives, 1,991
+    ordinary listings): 157 / 47 / 11 with stage one alone (sixth session), 114 / 36 / 14 with the semantic second
+    stage (seventh), 75 / 43 / 12 once its embedding model has a hidden layer (eighth), 70 / 40 / 13 with candidates
+    from stage-one log-odds -2 (ninth).  With the ninth session's eight sets, 37 sets (2,877 offers, 7,603
+    negatives, 2,324 ordinary listings): 207 / 79 / 15 (eighth session's model) -> 196 / 70 / 15; stage one alone
+    389 / 87 / 13."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
@@ -589,9 +613,9 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
             ordinary += row.category == "ordinary" and result.flagged
     report(f"blind sets together: {missed} offers missed, {negatives} negatives flagged ({ordinary} ordinary)")
     if trained_scorer.semantic is not None:
-        assert missed <= 85 and negatives <= 48 and ordinary <= 16, (missed, negatives, ordinary)
+        assert missed <= 210 and negatives <= 78 and ordinary <= 19, (missed, negatives, ordinary)
     else:  # a checkout without the 'semantic' extra: stage one alone
-        assert missed <= 165 and negatives <= 52 and ordinary <= 15, (missed, negatives, ordinary)
+        assert missed <= 400 and negatives <= 94 and ordinary <= 17, (missed, negatives, ordinary)
 
 
 def test_real_reviews_raise_few_false_alarms(trained_scorer, report) -> None:
