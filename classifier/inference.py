@@ -20,7 +20,7 @@ import numpy as np
 
 from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, Lexicon
-from classifier.rules import HIT_KIND_SET, HIT_RULES, STRENGTH_RULES, RuleSet, group_strengths
+from classifier.rules import HIT_KIND_SET, HIT_RULES, RuleSet, group_strengths, group_strengths_both
 from classifier.signals import SIGNAL_FAMILIES, signal_labels
 from classifier.text import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, TextCache, normalise_cached
 
@@ -186,23 +186,6 @@ def _log1p(n: int) -> float:
     return _LOG1P[n] if n < len(_LOG1P) else np.log1p(n)
 
 
-def _strengths(evidence: Sequence[Evidence]) -> tuple[dict[str, float], dict[str, float]]:
-    """``group_strengths(evidence, apply_exclusions=False)`` and ``group_strengths(evidence)`` in one pass."""
-    miss: dict[str, float] = {}
-    excluded: dict[str, float] = {}
-    for ev in evidence:
-        if ev.rule == "exclusion":
-            excluded[ev.group] = max(excluded.get(ev.group, 0.0), ev.weight)
-        elif ev.rule in STRENGTH_RULES and ev.kind in HIT_KIND_SET and ev.group != ANY_GROUP:
-            miss[ev.group] = miss.get(ev.group, 1.0) * (1.0 - ev.weight)
-    raw, adjusted = {}, {}
-    for group, remaining in miss.items():
-        strength = 1.0 - remaining
-        raw[group] = round(strength, 6)
-        adjusted[group] = round(strength * (1.0 - max(excluded.get(group, 0.0), excluded.get(ANY_GROUP, 0.0))), 6)
-    return raw, adjusted
-
-
 class _EvidenceLayout:
     """Where each evidence column sits (``evidence_feature_names(groups)`` order), worked out once per group list.
 
@@ -286,7 +269,7 @@ def _evidence_row(evidence: Iterable[Evidence], groups: Sequence[str]) -> list[f
         row[at], row[at + 1] = _log1p(len(weights)), max(weights)
     if cooccurrence:
         row[layout.cooccurrence], row[layout.cooccurrence + 1] = 1.0, max(cooccurrence)
-    raw, adjusted = _strengths(evidence)
+    raw, adjusted = group_strengths_both(evidence)
     strongest = max(adjusted.values(), default=0.0)
     raw_max = max(raw.values(), default=0.0)
     at = layout.strength

@@ -48,6 +48,7 @@ __all__ = [
     "PinyinMatcher",
     "RuleSet",
     "group_strengths",
+    "group_strengths_both",
     "best_group",
     "FIELDS",
     "HIT_RULES",
@@ -559,6 +560,13 @@ def group_strengths(evidence: Iterable[Evidence], *, apply_exclusions: bool = Tr
     scales the result down by its confidence: exclusion context lowers a
     group's weight rather than deleting it.
     """
+    raw, excluded = group_strengths_both(evidence)
+    return excluded if apply_exclusions else raw
+
+
+def group_strengths_both(evidence: Iterable[Evidence]) -> tuple[dict[str, float], dict[str, float]]:
+    """(``group_strengths(evidence, apply_exclusions=False)``, ``group_strengths(evidence)``) in one pass: the
+    evidence features need both for every listing."""
     miss: dict[str, float] = {}
     excluded: dict[str, float] = {}
     for ev in evidence:
@@ -566,15 +574,12 @@ def group_strengths(evidence: Iterable[Evidence], *, apply_exclusions: bool = Tr
             excluded[ev.group] = max(excluded.get(ev.group, 0.0), ev.weight)
         elif ev.rule in STRENGTH_RULES and ev.kind in HIT_KIND_SET and ev.group != ANY_GROUP:
             miss[ev.group] = miss.get(ev.group, 1.0) * (1.0 - ev.weight)
-    if not miss:
-        return {}
-    strengths = {}
+    raw, adjusted = {}, {}
     for group, remaining in miss.items():
         strength = 1.0 - remaining
-        if apply_exclusions:
-            strength *= 1.0 - max(excluded.get(group, 0.0), excluded.get(ANY_GROUP, 0.0))
-        strengths[group] = round(strength, 6)
-    return strengths
+        raw[group] = round(strength, 6)
+        adjusted[group] = round(strength * (1.0 - max(excluded.get(group, 0.0), excluded.get(ANY_GROUP, 0.0))), 6)
+    return raw, adjusted
 
 
 def best_group(evidence: Iterable[Evidence]) -> str | None:
