@@ -60,6 +60,9 @@ EMBEDDING_SIZE = 512
 HIDDEN = 256  # rectified units of the embedding network
 ALPHA = 1e-3  # its L2 penalty
 FOLDS = 5
+# Candidate rows each label needs before a stage is fitted: a stacker and a network on a few dozen rows learn noise
+# (a test fixture's 60 candidates, a handful of them negatives, gave a stage that unflagged plain offers).
+MIN_CANDIDATES_PER_LABEL = 30
 
 
 class SemanticUnavailableError(RuntimeError):
@@ -327,8 +330,10 @@ def fit_semantic_stage(texts: Sequence[str], y: np.ndarray, oof_logits: np.ndarr
         raise ValueError("the semantic stage needs rows from at least two pools to cross-fit")
 
     candidates = z >= CANDIDATE_LOGIT
-    if len(set(y[candidates].tolist())) < 2:
-        raise ValueError("the semantic stage needs candidate rows of both labels")
+    counts = np.bincount(y[candidates], minlength=2)
+    if counts.min() < MIN_CANDIDATES_PER_LABEL:
+        raise ValueError(f"the semantic stage needs at least {MIN_CANDIDATES_PER_LABEL} candidate rows of both labels "
+                         f"(stage-one log-odds >= {CANDIDATE_LOGIT:g}); found {counts[1]} offers and {counts[0]} others")
 
     def fit_network(index: np.ndarray) -> MLPClassifier:
         # Early stopping on a tenth of the rows (where each label has enough of them to spare a tenth): the

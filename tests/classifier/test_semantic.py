@@ -210,12 +210,11 @@ def test_a_model_trained_without_the_stage_says_so(tmp_path: Path) -> None:
 
 
 @needs_encoder
-def test_asking_for_the_stage_on_data_too_small_for_it_names_the_problem(tmp_path: Path, monkeypatch) -> None:
-    """With the candidate bar raised to stage-one log-odds 3, the fixture's few candidates are all offers: nothing
-    for a stacker to learn. Asked for, that is an error; by default (semantic=None) the model trains without the
+def test_asking_for_the_stage_on_data_too_small_for_it_names_the_problem(tmp_path: Path) -> None:
+    """The fixture's 140 rows give 60 candidates, only a few of them negatives: too few for a stacker to learn from.
+    Asked for, that is an error that says what was found; by default (semantic=None) the model trains without the
     stage and says why."""
-    monkeypatch.setattr(semantic_module, "CANDIDATE_LOGIT", 3.0)
-    with pytest.raises(LabelledDataError, match="candidate rows of both labels"):
+    with pytest.raises(LabelledDataError, match=r"at least 30 candidate rows of both labels .*found \d+ offers and \d+ others"):
         train(FIXTURES / "listings.csv", tmp_path / "a", lexicon_dir=FIXTURES / "lexicon", semantic=True)
     version = train(FIXTURES / "listings.csv", tmp_path / "b", lexicon_dir=FIXTURES / "lexicon").version_dir
     meta = json.loads((version / "metadata.json").read_text())
