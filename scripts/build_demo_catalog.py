@@ -267,6 +267,13 @@ def _allocate(themes: list[dict], total: int, rng: random.Random) -> list[dict]:
     return picks
 
 
+# The listing whose product is named only in its picture (images.json, decisive_only_in_image) says nothing of it in
+# its text, not even in a code: its composed text was a coded offer that the classifier learned to read (2026-12-07),
+# and then the picture decided nothing.  (DB-0080's text, a coded offer of piano keys, is read as one too; its
+# picture now only adds the product's name and a handle.)
+PICTURE_ONLY_TEXT = {"DB-0142": ("雕件 擺件 12公分 有緣人得", "家裏老人留下的，詳情看圖。不包郵，運費到付。")}
+
+
 def build(pools: dict[str, Any], seed: int = SEED) -> list[dict[str, Any]]:
     """The whole catalog as JSON-ready records, ordered by id."""
     rng = random.Random(seed)
@@ -303,7 +310,6 @@ def build(pools: dict[str, Any], seed: int = SEED) -> list[dict[str, Any]]:
     for number, record in enumerate(records, start=1):
         record["id"] = f"DB-{number:04d}"
         record["images"] = [f"/img/{record['id']}-{k}.png" for k in range(1, rng.choices([1, 2, 3, 4], [35, 30, 20, 15])[0] + 1)]
-    for record in records:
         if record["id"] in PICTURE_ONLY_TEXT:
             record["title"], record["description"] = PICTURE_ONLY_TEXT[record["id"]]
     for kind in KIND_COUNTS:  # an equal share of each style within every kind
@@ -317,13 +323,6 @@ def build(pools: dict[str, Any], seed: int = SEED) -> list[dict[str, Any]]:
     for record in changing[GONE_AFTER_NIGHT_1:]:
         record["first_night"] = 2
     return [{name: record[name] for name in FIELD_ORDER} for record in records]
-
-
-# The listing whose product is named only in its picture (images.json, decisive_only_in_image) says nothing of it in
-# its text, not even in a code: its composed text was a coded offer that the classifier learned to read (2026-12-07),
-# and then the picture decided nothing.  (DB-0080's text, a coded offer of piano keys, is read as one too; its
-# picture now only adds the product's name and a handle.)
-PICTURE_ONLY_TEXT = {"DB-0142": ("雕件 擺件 12公分 有緣人得", "家裏老人留下的，詳情看圖。不包郵，運費到付。")}
 
 
 def render(records: list[dict[str, Any]]) -> str:
