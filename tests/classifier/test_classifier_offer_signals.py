@@ -570,10 +570,14 @@ DEV_FLOORS = {
     #   T70 (East and Southern Africa) 0.937 / 0.993 / 0.871 / 0.010 -> 0.931 / 0.993 / 0.857 / 0.010
     #   T71 (South Asia) 0.825 / 0.930 / 0.753 / 0.098 -> 0.833 / 0.935 / 0.753 / 0.088
     #   T72 (Southeast Asia) 0.919 / 0.981 / 0.909 / 0.050 -> 0.944 / 0.986 / 0.924 / 0.020
+    # The tenth session trained the semantic stage's network for a fixed 25 passes (no early stopping) and measured it
+    # over five network seeds on one machine; two floors sat inside that spread and were lowered to it, less a row:
+    #   D41 F1 0.869-0.899, coded recall 0.806-0.855 (floors 0.87 / 0.82 -> 0.85 / 0.78)
+    #   T68 F1 0.684-0.741, coded recall 0.527-0.622 (floors 0.69 / 0.54 -> 0.66 / 0.50)
     "D40.jsonl": {"f1": 0.92, "roc_auc": 0.985, "coded_recall": 0.82, "hard_negative_fpr": 0.04},
-    "D41.jsonl": {"f1": 0.87, "roc_auc": 0.97, "coded_recall": 0.82, "hard_negative_fpr": 0.1},
+    "D41.jsonl": {"f1": 0.85, "roc_auc": 0.97, "coded_recall": 0.78, "hard_negative_fpr": 0.1},
     "T67.jsonl": {"f1": 0.9, "roc_auc": 0.975, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
-    "T68.jsonl": {"f1": 0.69, "roc_auc": 0.89, "coded_recall": 0.54, "hard_negative_fpr": 0.05},
+    "T68.jsonl": {"f1": 0.66, "roc_auc": 0.89, "coded_recall": 0.50, "hard_negative_fpr": 0.05},
     "T69.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.7, "hard_negative_fpr": 0.03},
     "T70.jsonl": {"f1": 0.9, "roc_auc": 0.98, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
     "T71.jsonl": {"f1": 0.79, "roc_auc": 0.91, "coded_recall": 0.69, "hard_negative_fpr": 0.12},
@@ -603,7 +607,10 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
     stage (seventh), 75 / 43 / 12 once its embedding model has a hidden layer (eighth), 70 / 40 / 13 with candidates
     from stage-one log-odds -2 (ninth).  With the ninth session's eight sets, 37 sets (2,877 offers, 7,603
     negatives, 2,324 ordinary listings): 207 / 79 / 15 (eighth session's model) -> 196 / 70 / 15; stage one alone
-    389 / 87 / 13."""
+    389 / 87 / 13.  That 196 was one network on one machine: the same code and seed on another machine gave 220, and
+    seeds 1-3 there 246-249 (where early stopping halted moved with both).  With a fixed 25 passes (tenth session),
+    five seeds on that machine: 209-219 missed, 74-87 negatives and 13-16 ordinary listings flagged; the bounds
+    leave room above that for another machine's arithmetic."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
@@ -613,7 +620,7 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
             ordinary += row.category == "ordinary" and result.flagged
     report(f"blind sets together: {missed} offers missed, {negatives} negatives flagged ({ordinary} ordinary)")
     if trained_scorer.semantic is not None:
-        assert missed <= 210 and negatives <= 78 and ordinary <= 19, (missed, negatives, ordinary)
+        assert missed <= 235 and negatives <= 95 and ordinary <= 20, (missed, negatives, ordinary)
     else:  # a checkout without the 'semantic' extra: stage one alone
         assert missed <= 400 and negatives <= 94 and ordinary <= 17, (missed, negatives, ordinary)
 
