@@ -57,6 +57,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\bprecio\b|\bpre[cç]o\b|\bpix\b|\bsinpe\b|\bal contado\b|\bà vista\b|\bfarashi\b"
                   # Africa's and South Asia's money and asking words: "5000 fcfa", "ksh 800", "bei nafuu", "prix"
                   r"|\d\s?(?:fcfa|cfa|xaf|xof|cedis?|naira|ksh|kshs|tsh|ush|kwacha|meticais|birr|rupees?|taka|tk)\b"
+                  # Europe's: "Preis: 80", "VB", "Festpreis", "prezzo", "prijs", "cena 300 zł", "2500 kč", "150 lei"
+                  r"|\bpreis\b|\bfestpreis\b|\bvb\b|\bprezzo\b|\bprijs\b|\bvraagprijs\b|\bcena\s?:?\s?\d|\bcena do\b"
+                  r"|\d\s?(?:zł|zl|pln|czk|kč|kc|lei|ron|huf|ft|chf|sek|nok|dkk|fr\.)(?!\w)|\bpaypal (?:freunde|ff|f&f)\b"
                   r"|\b(?:ksh|kshs|tsh|ush|rm|fcfa)\.?\s?\d|\bbei (?:nafuu|poa|ya|kwa|ni|rahisi|inbox|private)\b"
                   r"|\bprix\s?:|\bprix\s?\d|\bprix (?:int[ée]ressant|n[ée]gociable|de gros|en (?:priv[ée]|inbox|mp)|sur demande|[àa] d[ée]battre)\b"
                   r"|\b(?:bon|petit|meilleur) prix\b|টাকা"
@@ -82,7 +85,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                     r"|\bwpp\b|\bwsp\b|ทักแชท|ทักมา|สนใจทัก"
                     r"|\bwhats\b|\bwhatsap\b|\bzapzap\b|\b(?:al|por|x|no|pelo|chama no) privado\b|\bmanda (?:mensagem|msg|dm)\b"
                     r"|หลังไมค์|ทักไลน์|\bpm\s?po\b|ဆက်သွယ်|ទាក់ទង"
-                    r"|\bpiga simu\b|\bnipigie\b|\bappelez\b|\bappelle[rz]? moi\b|\bkira ni\b|\bbel my\b|\bcall karo\b|\bsampark\b|सम्पर्क"),
+                    r"|\bpiga simu\b|\bnipigie\b|\bappelez\b|\bappelle[rz]? moi\b|\bkira ni\b|\bbel my\b|\bcall karo\b|\bsampark\b|सम्पर्क"
+                    r"|\bpn\b|\bper pn\b|\bna priv\b|\bna pw\b|\bpriv\b|\ben mp\b|\bpar mp\b"),
         # invitations to get in touch (no channel named): 懂的来, 有意者, 要的扣1, 留言, "serious buyers only", "lmk"
         ("invite", r"(?:懂的|懂得|有意|需要|要的|价|价格|有需要|有要的)\s?私(?![人家房立营有自下生密事])|私$"
                    r"|懂的来|懂行来|懂行的来|懂的进|懂的都懂|懂得都懂|识货的来|喜欢的来|要的来|需要的来|有意者|有意的"
@@ -92,7 +96,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                    r"|\bwho wants\b|\banyone (?:want|need)s?\b|\bwho has\b|\bwho get\b|\bping me\b|\blmk\b|\bhmu\b|\bib\b"
                    r"|\bmsg\b|\bmessage (?:me|for)\b|\bcontact (?:me|us)\b"
                    r"|\bcall (?:me|now)\b|\bvideo call\b|\bpics on request\b|\bsend pics\b|\benquir\w*|\binquir(?:e|ies)\b"
-                   r"|\bcall[.!]?$|\b(?:call|contact)(?: me)? (?:quickly|fast|asap|urgently)\b"),
+                   r"|\bcall[.!]?$|\b(?:call|contact)(?: me)? (?:quickly|fast|asap|urgently)\b"
+                   r"|\bbei interesse\b|\bbij interesse\b|\binteressati\b|\bzainteresowan\w*|\bzapraszam\b|\bmeldet? (?:dich|euch)\b"
+                   r"|\bscriv(?:imi|etemi)\b|\bcontatta(?:mi|temi)\b|\bpiszcie\b|\bpisać\b"),
         ("shipping", r"包邮|顺丰|发货|快递|邮寄|同城|面交|自提|代购|出国|\bship(?:s|ping|ped)?\b|\bpostage\b"
                      r"|\bdelivery\b|\bcash on delivery\b|\bcod (?:ok|available|only|accepted)\b|\bworldwide\b|\bpick ?up\b|\bmeet ?up\b"
                      r"|物流|可寄|可发|发全国|交收|线下|当面|自取|\bdeliver(?:s|ed|y)?\b|\bcan deliver\b|\bpick-up\b"
@@ -102,6 +108,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\benv[ií]os?\b|\benviamos\b|\blivraison\b|\bentreg(?:a|as|o|amos)\b|\bcorreios\b|\bsedex\b"
                      r"|\bongkir\b|\bcod\b(?= ?(?:ok|bisa|available))|\bkerry\b|\bj&t\b|\bjne\b|\bninja van\b|\bremise en main propre\b"
                      r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"
+                     r"|\bversandkosten\b|\bverschicke\b|\bversende\b|\babholung\b|\bselbstabholung\b|\bspedisco\b|\bspedizioni\b"
+                     r"|\britiro a mano\b|\bconsegna a mano\b|\bverzend\w*|\bophalen\b|\bwysy[łl]k\w*|\bwysy[łl]am\b|\bodbi[óo]r\b"
+                     r"|\bpaczkomat\w*|\binpost\b|\bz[áa]silkovn\w*|\bosobn[íi] odb[ěe]r\b|\btrimit\b|\bcurier\b|\bportes\b|\bpostnl\b"
                      r"|\bencomienda\b|\bpaqueter[ií]a\b|\bestafeta\b|\bfrete\b|\bretirada\b"
                      r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b"
                      r"|\blalamove\b|\bkargo\b|\bje livre\b|\blivrons\b|\bexp[ée]dition\b|\bcourier\b"
@@ -113,7 +122,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|先到先得|\bquick sale\b|\bneg\b|\bnegotiable\b|\bprivate deal\b|\bno questions asked\b"
                         r"|\bfirst come\b|\bmust go\b|\bneeds? (?:it )?gone\b"
                         r"|\bnegociable\b|\bnegoci[áa]vel\b|\bà débattre\b|\bbisa tawar\b|\btawar\b|\bthương lượng\b"
-                        r"|ต่อรอง|\bmaelewano\b|\bprix discut[ée]\b|\bà discuter\b|\bmol bhav\b"),
+                        r"|ต่อรอง|\bmaelewano\b|\bprix discut[ée]\b|\bà discuter\b|\bmol bhav\b"
+                        r"|\bverhandelbar\b|\bverhandlungsbasis\b|\btrattabil[ei]\b|\bbieden\b|\bdo negocjacji\b|\bdo uzgodnienia\b"
+                        r"|\bdohodou\b|\bnegociabil\b|\bno perditempo\b|\bkeine (?:garantie|r[üu]cknahme)\b|\btausch\b"),
         ("sell", r"^出\s?|^收\s?|^转(?![发载帖自给告变身换眼移折向播达型化])\s?|出售|转让|售卖|低价出|便宜出|急出|急售|求购|回收|高价收|长期收|收购|代售"
                  r"|\bfor sale\b|\bwts\b|\bwtb\b|\bselling\b|\bsell\b|\bbuying\b|\bwant to buy\b|\bavailable\b"
                  r"|\bbuy now\b|\bfs\b|\bbin\b|\bauction\b|\blot\s?#?\d|\bbid\b|\bstarting bid\b"
@@ -127,6 +138,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|\bvends\b|\bdisponibles?\b|\bdispo\b|\bcần bán\b|\bthanh lý\b|\bpass lại\b|\bready stock\b"
                  r"|\bada stok\b|\binauzwa\b|\bnauza\b|\btunauza\b|\bninauza\b|\bmzigo\b|ขายด่วน|พร้อมส่ง"
                  r"|\bverkaufe\b|\bzu verkaufen\b|\bvendesi\b|\bin vendita\b"
+                 # German, Italian, Dutch, Polish, Czech and Slovak, Romanian, Hungarian sale and wanted words
+                 r"|\bverkauf(?:en)?\b|\bbiete\b|\bsuche\b|\bkaufe\b|\bankauf\b|\bprivatverkauf\b|\bcerco\b|\bacquisto\b"
+                 r"|\bverkoop\b|\bgevraagd\b|\bsprzedam\b|\bsprzeda[żz]\b|\bodsprzedam\b|\bkupi[ęe]\b|\bprod[áa]m\b|\bpred[áa]m\b"
+                 r"|\bkoup[íi]m\b|\bk[úu]pim\b|\bv[âa]nd\b|\bv[âa]nzare\b|\bcump[ăa]r\b|\belad[óo]\b|\bprodajem\b"
                  # wanted and wholesale in Spanish/Portuguese; Tagalog, Afrikaans, Hausa; Khmer, Burmese, Lao "sell"
                  r"|\bcompro\b|\bcompramos\b|\bcompra-se\b|\bse venden\b|\bvendem-se\b|\ben venta\b|\bpor mayor\b|\bmayoreo\b"
                  r"|\bbinebenta\b|\bbenta\b|\bte koop\b|\bna sayarwa\b|\bchốt đơn\b|\bxả hàng\b|\bdicari\b"
@@ -148,7 +163,12 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bno hay gu[ií]a\b|\bwalang (?:papers?|permit|dokumento)\b|\bkhong giay\b|ไม่มีเอกสาร"
                          r"|\bpas besoin de papiers?\b|\bpas de (?:cites|permis|certificat)\b|\bno tiene (?:cites|papeles|certificado|gu[ií]a)\b"
                          r"|\b(?:tiada|takde|tak ada|tanpa) (?:sijil|cip|permit|lesen)\b|\bgeen (?:permit|permitte|papiere|sertifikaat)\b"
-                         r"|\bbina (?:kagaz|kaagaz|license|licence|permit|papers?)\b"),
+                         r"|\bbina (?:kagaz|kaagaz|license|licence|permit|papers?)\b"
+                         # Europe's "without papers": ohne Papiere, zonder papieren, bez dokumentów, senza documenti, fără acte
+                         r"|\bohne (?:ring|ringe|beringung|herkunftsnachweis|vermarktungsgenehmigung|eu-bescheinigung)\b"
+                         r"|\bzonder (?:papieren|papiers|cites|ring|certificaat|documenten)\b|\bsenza (?:anello|carte|documentazione)\b"
+                         r"|\bbez (?:papier[óo]w|dokument[óo]w|cites|certyfikatu|obr[ąa]czki|papír[ůu]|dokladů|dokladu)\b"
+                         r"|\bf[ăa]r[ăa] (?:acte|documente|cites)\b|\bpapír n[ée]lk[üu]l\b"),
     ),
     "mention": (
         ("enforcement", r"查获|缴获|截获|查扣|扣押|被捕|落网|破获|侦破|抓获|逮捕|刑拘|判处|判决|有期徒刑|获刑|起诉|公诉|立案|案件"
@@ -171,14 +191,21 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bpolisi\b|\bperhilitan\b|\bpolic[ií]a\b|\bgendarmerie\b|\bdémantel\w*|\baduana\b|\balfândega\b"
                         r"|\btạm giữ\b|\btam giu\b|\bibama\b(?= (?:apreend|resgat|multa|fiscaliz))"
                         # South Asia: arrested / recovered (romanised Hindi-Urdu, Bangla, Nepali)
-                        r"|\bgiraftar\w*|\bbaramad\b|গ্রেপ্তার|গ্রেফতার|জব্দ|पक्राउ|\bpakrau\b|गिरफ्तार|बरामद|\bdirampas\b"),
+                        r"|\bgiraftar\w*|\bbaramad\b|গ্রেপ্তার|গ্রেফতার|জব্দ|पक्राउ|\bpakrau\b|गिरफ्तार|बरामद|\bdirampas\b"
+                        # Europe: der Zoll (not "27 Zoll", inches), sequestro, in beslag genomen, zatrzymano, Guardia di Finanza, SEPRONA, OFB
+                        r"|\b(?:der|dem|vom|beim) zoll\b|\bzoll(?:fahnd\w*|beamt\w*|amt|beh[öo]rde\w*)\b|\bverhaftet\b|\bangeklagt\b|\bverurteilt\b|\bsequestr\w*|\bguardia di finanza\b"
+                        r"|\bcarabinieri\b|\barrestat[oiae]\b|\bdenunciat[oiae]\b|\bin beslag genomen\b|\binbeslagname\b|\bpolitie\b"
+                        r"|\bpolicja\b|\bzatrzyma\w*|\bskonfiskowa\w*|\bseprona\b|\bguardia civil\b|\bofb\b"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发(?<!欢迎转发)"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect(?:ion\w*|ed|ing|s)?\b|\bconserv(?:ation\w*|ancy|es?)\b|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
                      r"|\bpetition\b|\bsave the\b|\bstop the\b|\bawareness\b|\bwildlife day\b|\bsanctuary\b"
                      r"|\brescue[ds]?\b|\bdonat\w*|\bngo\b|\bwwf\b|\btraffic\b|\bcites\b(?<!no cites)(?<!without cites)(?<!sin cites)(?<!sans cites)(?<!sem cites)(?<!ohne cites)"
-                     r"(?!\s*(?:permit|paper|cert))"
-                     r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b(?<!estado de conservación)|\bkonservasi\b|\buhifadhi\b"),
+                     r"(?!\s*(?:permit|paper|cert|papier|dokument|docu|bescheinigung|zertifikat|certyfikat))"
+                     r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b(?<!estado de conservación)|\bkonservasi\b|\buhifadhi\b"
+                     r"|\bartenschutz\w*|\bwilderei\b|\bwilderer\b|\bvom aussterben\b|\bbracconaggio\b|\bbracconier[ei]\b"
+                     r"|\bin via di estinzione\b|\bstroperij\b|\bstropers\b|\bk[łl]usownic\w*|\bgatunk\w* zagro[żz]on\w*"
+                     r"|\besp[èe]ces? (?:menac[ée]es?|prot[ée]g[ée]es?)\b"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
                  r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
@@ -186,7 +213,8 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|\binforme\b|\binvestigador(?:es|as?)?\b|\bpesquisador(?:es|as?)?\b|\bperiodista\b|\bjornalista\b"
                  r"|\bedukasi\b|\bbukan jualan\b|\bbkn jualan\b"
                  # scam warnings: "cuidado, golpe", "é golpe", "estafadores"
-                 r"|\bcuidado,? golpe\b|\bé golpe\b|\be golpe\b|\bgolpistas?\b|\bestafadores?\b"),
+                 r"|\bcuidado,? golpe\b|\bé golpe\b|\be golpe\b|\bgolpistas?\b|\bestafadores?\b"
+                 r"|\bstudie\b|\bforscher\w*|\bdokumentation\b|\bricercator[ie]\b|\bonderzoek\w*|\bbadacz\w*|\breportage\b|\benqu[êe]te\b"),
         # "有要的吗", "有人要吗": a seller asking who wants it, not a question about the trade
         ("question", r"吗(?<!要的吗)(?<!人要吗)[?？]?$|吗(?<!要的吗)(?<!人要吗)[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
                      r"|有没有人|求科普|[?？]\s*$|\bis it legal\b|\bhow (?:do|can|to) (?:i |you )?tell\b|\banyone know\b"
@@ -197,7 +225,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\bprint(?:ed)?\b|\bpattern\w*\b|\bmotif\b|\bshaped\b|\bdesign\b|\bgraphic\b|\bembroider\w*"
                   r"|\bcartoon\b|\blogo\b|\bthemed?\b|\bstyle\b|\binspired\b"
                   # the other markets' prints and designs: "estampado de tigre", "estampa de onça", "inspirado en"
-                  r"|\bestampad[oa]s?\b|\bestampas?\b|\binspirad[oa]\b|\bdise[ñn]o\b|\bmotivo\b"),
+                  r"|\bestampad[oa]s?\b|\bestampas?\b|\binspirad[oa]\b|\bdise[ñn]o\b|\bmotivo\b"
+                  # Europe's prints and looks: Muster, Optik ("Schildpatt-Optik"), Druck, stampa, effetto, motief, wzór, nadruk
+                  r"|\bmuster\b|\boptik\b|\bdruck\b|\bstampa\b|\beffetto\b|\bmotief\b|\bwz[óo]r\w*|\bnadruk\w*"),
         ("merchandise", r"玩偶|公仔|毛绒|抱枕|玩具|积木|手办|模型|贴纸|海报|挂画|装饰画|明信片|邮票|冰箱贴|钥匙扣|t恤|卫衣"
                         r"|睡衣|袜子|手机壳|水杯|马克杯|绘本|图书|书籍|小说|漫画|杂志|画册|拼图|贴画|胸针|徽章|文创|纪念品"
                         r"|\bplush\w*|\btoys?\b|\bfigurines?\b|\bfigure\b|\bstatue\b|\bsticker\w*|\bposter\w*|\bdecal\w*"
@@ -212,7 +242,14 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bpeluches?\b|\bjuguetes?\b|\bfiguritas?\b|\bfiguras? de\b|\bllaveros?\b|\bplayeras?\b|\btazas?\b"
                         r"|\bcalcoman[ií]as?\b|\bcobijas?\b|\bdisfraz\b|\bpel[úu]cias?\b|\bbrinquedos?\b|\bchaveiros?\b"
                         r"|\bcanecas?\b|\badesivos?\b|\bfantasia\b|\bcamisetas?\b|\bboneka\b|\bmainan\b|\bgantungan kunci\b"
-                        r"|\bstiker\b|\bkaos\b|\bgấu bông\b|\bđồ chơi\b|\bmóc khóa\b|\báo thun\b|\bhình dán\b"),
+                        r"|\bstiker\b|\bkaos\b|\bgấu bông\b|\bđồ chơi\b|\bmóc khóa\b|\báo thun\b|\bhình dán\b"
+                        # German, Italian, Dutch, Polish and French plush, toys, key rings, mugs and books (not "Figur",
+                        # "statuetta", "beeldje": a carved figure is what an ivory antique most often is; not "livre":
+                        # "je livre à Douala" is a delivery)
+                        r"|\bpl[üu]sch\w*|\bkuscheltier\w*|\bstofftier\w*|\bspielzeug\w*|\bschl[üu]sselanh[äa]nger\b|\btasse\b"
+                        r"|\bbuch\b|\bgiocattol[oi]\b|\bportachiavi\b|\btazza\b|\blibro\b|\bpupazz[oi]\b"
+                        r"|\bknuffel\w*|\bspeelgoed\b|\bsleutelhanger\b|\bboek\b|\bplusz\w*|\bmaskotk\w*|\bzabawk\w*"
+                        r"|\bbrelok\w*|\bkubek\b|\bksi[ąa][żz]k\w*|\bjouets?\b|\bporte-cl[ée]s\b"),
         ("name", r"球队|队|粉丝|外号|昵称|绰号|演唱会|乐队|\bteam\b|\bfans?\b|\bnickname\w*|\bjersey\b|\bseason\b"
                  r"|\bgame\b|\bmatch\b|\bbrand\b|\bband\b|\balbum\b|\bsong\b|\bmovie\b|\bfilm\b|\bseries\b"
                  r"|\bvinyl\b|\bconcert\b|\blive in\b|\bwin\b|\bwins\b|\bplayoffs?\b"),
@@ -230,7 +267,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bseed[\s-]grown\b|\bnursery[\s-](?:grown|propagated)\b|\bartificially propagated\b"
                          r"|\btissue[\s-]cultur\w*|\bcriadouro\b|\bcriadero autorizado\b"
                          # "nascido no meu criatório", "de criador", "de criadero": bred, not taken from the wild
-                         r"|\bcriat[óo]rio\b|\bde criador\b|\bde criadero\b"),
+                         r"|\bcriat[óo]rio\b|\bde criador\b|\bde criadero\b"
+                         # Europe's own breeding: Nachzucht(en), eigene Zucht, eigen kweek, nato in cattività, z hodowli
+                         r"|\bnachzuchten\b|\beigene zucht\b|\beigen kweek\b|\bkweker\b|\bnat[oi] in cattivit[àa]\b"
+                         r"|\bda allevamento\b|\ballevatore\b|\bz hodowli\b|\bhodowla\b|\bodchov\b"),
         ("papers", r"证件齐全|手续齐全|许可证|经营利用|合法来源|专用标识|溯源|检疫证|芯片|脚环|闭环|备案|证书齐全|有证"
                    r"|已登记|依法登记|依法申请|合法转让|林务署|登记证"
                    r"|\bbersertifikat\b|\bsertifikat\b|\bcertificado\b|\bcertifi[ée]\b|\bpermiso\b|\blicença\b|\bbescheinigung\b"
@@ -240,7 +280,13 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                    r"|\bdocumented\b|\blegal(?:ly)? (?:imported|sourced|acquired|owned)\b"
                    r"|\bphytosanitary\b|\banilhad[oa]s?\b|\bcom anilha\b|\bnota fiscal\b|\bautorizad[oa] pelo ibama\b"
                    # Brazil's register of bird keepers and its closed rings; "com NF" (with the invoice)
-                   r"|\bsispass\b|\banilha (?:original|fechada|oficial)\b|\bcom (?:nf|nota)\b"),
+                   r"|\bsispass\b|\banilha (?:original|fechada|oficial)\b|\bcom (?:nf|nota)\b"
+                   # Europe's papers and rings: EU-Bescheinigung, Vermarktungsgenehmigung, mit Papieren, con documenti,
+                   # met papieren, z dokumentami, beringt / geringd / inanellato / obrączkowany
+                   r"|\beu-bescheinigung\b|\bvermarktungsgenehmigung\b|\bcites[\s-]?(?:papiere|dokument\w*|bescheinigung)\b"
+                   r"|\bmit (?:papieren|cites|nachweis|ring)\b|\bcon (?:documenti|certificato|cites|anello)\b|\bcertificato cites\b"
+                   r"|\bmet (?:papieren|cites|ring|certificaat)\b|\bz (?:dokumentami|papierami|certyfikatem|cites|obr[ąa]czk[ąa])\b"
+                   r"|\b(?:geschlossen )?beringt\b|\bgeringd\b|\bgesloten ring\b|\binanellat[oiae]\b|\bobr[ąa]czkowan\w*"),
     ),
 }
 

@@ -801,3 +801,74 @@ def test_the_everyday_sense_of_a_name_is_excluded(rules: RuleSet, title: str, gr
 def test_english_abbreviations_are_not_pinyin_initials(rules: RuleSet) -> None:
     evidence = rules.evaluate(normalise("Jaguar XF 2016, 68k miles, FSH, DMs open, selling"))
     assert not [e for e in evidence if e.rule == "initials"]
+
+
+# The European markets' words (2026-12-07, eleventh session): plain names, their lookalikes and colours, and the
+# sale, shipping, papers and news words of German, Italian, Dutch, Polish, Czech and Romanian listings.
+@pytest.mark.parametrize(("title", "group"), [
+    ("Alte Elfenbeinschnitzerei aus Nachlass", "ivory"),  # German compounds are one word: rows of their own
+    ("Stoßzahn 40 cm, Abholung in Köln", "ivory"),
+    ("Sprzedam figurkę z kości słoniowej", "ivory"),
+    ("Te koop: ivoren beeldje, 19e eeuw", "ivory"),
+    ("Vendo zanna di elefante lavorata", "ivory"),
+    ("Prodám sošku ze slonoviny", "ivory"),
+    ("Vând statuetă din fildeș", "ivory"),
+    ("Schuppentier Schuppen 200 g", "pangolin"),
+    ("Tigerknochen aus Asien, PN", "tiger"),
+    ("Bärengalle Pulver, 10 g", "bear_bile"),
+    ("Strahlenschildkröte, 8 cm", "tortoises"),
+    ("Grijze roodstaart, handtam", "parrots"),
+    ("Papuga żako, 2 lata", "parrots"),
+    ("Corno di rinoceronte, pezzo da 80 g", "rhino_horn"),
+    ("Haifischflossen getrocknet 1 kg", "shark_fin"),
+])
+def test_the_european_markets_plain_names_are_evidence(rules: RuleSet, title: str, group: str) -> None:
+    assert group in group_strengths(rules.evaluate(normalise(title)))
+
+
+@pytest.mark.parametrize(("title", "group"), [
+    ("Sofa elfenbeinfarben, 3-Sitzer", "ivory"),
+    ("Vestito da sposa color avorio, taglia 42", "ivory"),
+    ("Sukienka w kolorze kości słoniowej, rozmiar 38", "ivory"),
+    ("Mammut Elfenbein Anhänger mit Herkunftsnachweis", "ivory"),
+    ("Brille in Schildpatt-Optik, Acetat", "hawksbill"),
+    ("Occhiali da sole tartarugati, nuovi", "hawksbill"),
+    ("Borsa leopardata in ecopelle", "big_cats"),
+    ("Büffelhorn Messergriff, poliert", "rhino_horn"),
+])
+def test_the_european_lookalikes_and_colours_are_excluded(rules: RuleSet, title: str, group: str) -> None:
+    evidence = rules.evaluate(normalise(title))
+    assert group in {e.group for e in evidence if e.rule == "exclusion"}
+    assert group_strengths(evidence).get(group, 0.0) < 0.3
+
+
+@pytest.mark.parametrize("text, family, label", [
+    ("Preis VB, nur Abholung", "offer", "price"),
+    ("Preis VB, nur Abholung", "offer", "shipping"),
+    ("Biete alte Schnitzerei, Privatverkauf", "offer", "sell"),
+    ("Vendo, prezzo trattabile, spedizione con corriere", "offer", "negotiation"),
+    ("Te koop, vraagprijs 250 euro, bij interesse PN", "offer", "contact"),
+    ("Te koop, vraagprijs 250 euro, bij interesse PN", "offer", "invite"),
+    ("Sprzedam, cena 300 zł, wysyłka InPost", "offer", "sell"),
+    ("Sprzedam, cena 300 zł, wysyłka InPost", "offer", "price"),
+    ("Prodám, 2500 Kč, osobní odběr", "offer", "sell"),
+    ("Papagei ohne Ring und ohne Papiere", "offer", "undocumented"),
+    ("Graupapagei Nachzucht, geschlossen beringt, mit CITES Papieren", "legal", "papers"),
+    ("Pappagallo nato in cattività, inanellato", "legal", "captive_bred"),
+    ("Der Zoll hat am Flughafen 30 kg Elfenbein beschlagnahmt", "mention", "enforcement"),
+    ("Sequestrate dalla Guardia di Finanza 20 zanne", "mention", "enforcement"),
+    ("Wilderei bedroht die Nashörner", "mention", "advocacy"),
+    ("Kuscheltier Tiger, 30 cm", "depiction", "merchandise"),
+])
+def test_the_european_markets_signals(text: str, family: str, label: str) -> None:
+    assert label in _signals(text).get(family, []), _signals(text)
+
+
+@pytest.mark.parametrize("text, family, label", [
+    ("Fahrrad 28 Zoll, wie neu", "mention", "enforcement"),  # Zoll is also an inch
+    ("Graupapagei Nachzucht mit CITES Papieren", "mention", "advocacy"),  # papers, not the convention in the news
+    ("Elfenbeinfigur, Höhe 12 cm", "depiction", "merchandise"),  # a carved figure is the thing sold, not a toy
+    ("Take a look at this carving", "depiction", "motif"),
+])
+def test_the_european_words_that_are_not_those_signals(text: str, family: str, label: str) -> None:
+    assert label not in _signals(text).get(family, []), _signals(text)
