@@ -116,12 +116,14 @@ def format_score(value: float) -> str:
     """A score with two decimals, and near 1 as many as it takes to tell it from its neighbours.
 
     A confident model puts many listings above 0.995: "1.00" for all of them would hide the
-    queue's order, so 0.99972 and 0.9981 are shown as such (at most six decimals).
+    queue's order, so from 0.99 on the distance to 1 is shown to three significant digits
+    (0.999724, 0.99813; at most six decimals).  Two digits (0.9981) tied a third of the demo
+    night's top 100 once the model grew surer (2026-12-07).
     """
     value = float(value)
     if value < 0.99:
         return f"{value:.2f}"
-    decimals = min(6, max(2, math.ceil(-math.log10(max(1.0 - value, 1e-6))) + 1))
+    decimals = min(6, max(2, math.ceil(-math.log10(max(1.0 - value, 1e-6))) + 2))
     return f"{min(value, 0.999999):.{decimals}f}"
 
 

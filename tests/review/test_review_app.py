@@ -172,3 +172,11 @@ def test_listing_page_says_why_it_reads_as_an_offer_or_not(setup):
     # The seeded score's evidence names ivory and no trade signal.
     assert 'id="reading">Offer: ivory (' in page
     assert "No trade signal: check that it is an offer." in page
+
+
+@pytest.mark.parametrize(("score", "shown"), [(0.5, "0.50"), (0.987, "0.99"), (0.99813, "0.99813"), (0.99815, "0.99815"),
+                                              (0.99972399, "0.999724"), (0.99999999, "0.999999"), (1.0, "0.999999")])
+def test_a_score_near_one_shows_the_digits_that_tell_it_from_its_neighbours(score: float, shown: str) -> None:
+    from review.web import format_score
+
+    assert format_score(score) == shown  # 0.99813 and 0.99815 both read "0.9981" before 2026-12-07
