@@ -577,11 +577,21 @@ DEV_FLOORS = {
     "D40.jsonl": {"f1": 0.92, "roc_auc": 0.985, "coded_recall": 0.82, "hard_negative_fpr": 0.04},
     "D41.jsonl": {"f1": 0.85, "roc_auc": 0.97, "coded_recall": 0.78, "hard_negative_fpr": 0.1},
     "T67.jsonl": {"f1": 0.9, "roc_auc": 0.975, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
-    "T68.jsonl": {"f1": 0.66, "roc_auc": 0.89, "coded_recall": 0.50, "hard_negative_fpr": 0.05},
+    "T68.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.76, "hard_negative_fpr": 0.05},
     "T69.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.7, "hard_negative_fpr": 0.03},
     "T70.jsonl": {"f1": 0.9, "roc_auc": 0.98, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
-    "T71.jsonl": {"f1": 0.79, "roc_auc": 0.91, "coded_recall": 0.69, "hard_negative_fpr": 0.12},
+    "T71.jsonl": {"f1": 0.79, "roc_auc": 0.91, "coded_recall": 0.69, "hard_negative_fpr": 0.13},
     "T72.jsonl": {"f1": 0.9, "roc_auc": 0.97, "coded_recall": 0.85, "hard_negative_fpr": 0.07},
+    # The eleventh session (2026-12-07): the European markets' names and markers, and four European training writers
+    # (T73-T76), with one blind set written beside them, D42 (a European night's queue). F1 / ROC AUC / coded recall /
+    # hard-negative FPR, tenth session's model -> names and markers -> with T73-T76 (seed 0; seeds 0-2 after "|"):
+    #   D42 0.745 / 0.944 / 0.617 / 0.045 -> 0.787 / 0.958 / 0.650 / 0.056 -> 0.850 / 0.979 / 0.733 / 0.056
+    #       | F1 0.838-0.862, ROC AUC 0.979-0.980, coded recall 0.733-0.750, hard-negative FPR 0.045-0.056
+    #   T68 0.741 / 0.917 / 0.622 / 0.020 -> 0.771 / 0.939 / 0.608 / 0.020 -> 0.873 / 0.974 / 0.784 / 0.020
+    #       | F1 0.873-0.910, ROC AUC 0.974-0.978, coded recall 0.784-0.865, hard-negative FPR 0.010-0.030
+    #   T71 hard-negative FPR 0.098-0.118 over the three seeds (0.088-0.108 before): its floor 0.12 -> 0.13.
+    # Floors are the seeds' lowest, less about a row.
+    "D42.jsonl": {"f1": 0.82, "roc_auc": 0.965, "coded_recall": 0.71, "hard_negative_fpr": 0.07},
 }
 
 
@@ -610,7 +620,10 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
     389 / 87 / 13.  That 196 was one network on one machine: the same code and seed on another machine gave 220, and
     seeds 1-3 there 246-249 (where early stopping halted moved with both).  With a fixed 25 passes (tenth session),
     five seeds on that machine: 209-219 missed, 74-87 negatives and 13-16 ordinary listings flagged; the bounds
-    leave room above that for another machine's arithmetic."""
+    leave room above that for another machine's arithmetic.  The eleventh session added D42 (a European night's
+    queue: 38 sets, 2,967 offers, 7,813 negatives, 2,364 ordinary listings) and, with the European names, markers
+    and training writers, seeds 0-2 gave 201 / 85 / 16, 177 / 75 / 19 and 208 / 77 / 15 (the tenth session's model:
+    242 / 89 / 16 on the 38); stage one alone (a model trained without the extra) 387 / 93 / 13."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
@@ -620,9 +633,9 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
             ordinary += row.category == "ordinary" and result.flagged
     report(f"blind sets together: {missed} offers missed, {negatives} negatives flagged ({ordinary} ordinary)")
     if trained_scorer.semantic is not None:
-        assert missed <= 235 and negatives <= 95 and ordinary <= 20, (missed, negatives, ordinary)
+        assert missed <= 225 and negatives <= 95 and ordinary <= 22, (missed, negatives, ordinary)
     else:  # a checkout without the 'semantic' extra: stage one alone
-        assert missed <= 400 and negatives <= 94 and ordinary <= 17, (missed, negatives, ordinary)
+        assert missed <= 410 and negatives <= 105 and ordinary <= 17, (missed, negatives, ordinary)
 
 
 def test_real_reviews_raise_few_false_alarms(trained_scorer, report) -> None:
@@ -703,7 +716,9 @@ def test_the_top_of_the_queue_is_ordered_not_a_wall_of_ones(trained_scorer) -> N
     # at 1.00 (fifth session); 6 from 0.95 and 61 at 1.00 with the semantic second stage (seventh session: where
     # both stages agree the stacked score climbs higher); 4 from 0.97 and 76 at 1.00 once the stage's embedding
     # model has a hidden layer (eighth).  The queue does not show two decimals near 1 (review.web.format_score:
-    # 0.99972, 0.9981): as it shows them, 74 of the top 100 read differently (eighth session).
+    # 0.99972, 0.9981): as it shows them, 74 of the top 100 read differently (eighth session).  With the European
+    # writers in training (eleventh) the top grew denser: at two significant digits of the distance from 1, 63-70
+    # different readings over four trainings; the queue now shows three (0.99813), 79 with the test's model.
     from review.web import format_score
 
     shown = [format_score(score) for score in top]
