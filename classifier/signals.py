@@ -57,9 +57,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\bprecio\b|\bpre[cç]o\b|\bpix\b|\bsinpe\b|\bal contado\b|\bà vista\b|\bfarashi\b"
                   # Africa's and South Asia's money and asking words: "5000 fcfa", "ksh 800", "bei nafuu", "prix"
                   r"|\d\s?(?:fcfa|cfa|xaf|xof|cedis?|naira|ksh|kshs|tsh|ush|kwacha|meticais|birr|rupees?|taka|tk)\b"
-                  # Europe's: "Preis: 80", "VB", "Festpreis", "prezzo", "prijs", "cena 300 zł", "2500 kč", "150 lei"
-                  r"|\bpreis\b|\bfestpreis\b|\bvb\b|\bprezzo\b|\bprijs\b|\bvraagprijs\b|\bcena\s?:?\s?\d|\bcena do\b"
-                  r"|\d\s?(?:zł|zl|pln|czk|kč|kc|lei|ron|huf|ft|chf|sek|nok|dkk|fr\.)(?!\w)|\bpaypal (?:freunde|ff|f&f)\b"
+                  # Europe's: "Preis: 80", "VB", "Festpreis", "prezzo", "prijs", "cena 300 zł", "2500 kč", "150 lei" (not "ft":
+                  # forint, but "6 ft python" is feet; not "cena do" alone: Portuguese "cena do filme" is a scene)
+                  r"|\bpreis\b|\bfestpreis\b|\bvb\b|\bprezzo\b|\bprijs\b|\bvraagprijs\b|\bcena\s?:?\s?\d|\bcena do (?:negocjacji|uzgodnienia)\b"
+                  r"|\d\s?(?:zł|zl|pln|czk|kč|kc|lei|ron|huf|chf|sek|nok|dkk|fr\.)(?!\w)|\bpaypal (?:freunde|ff|f&f)\b"
                   r"|\b(?:ksh|kshs|tsh|ush|rm|fcfa)\.?\s?\d|\bbei (?:nafuu|poa|ya|kwa|ni|rahisi|inbox|private)\b"
                   r"|\bprix\s?:|\bprix\s?\d|\bprix (?:int[ée]ressant|n[ée]gociable|de gros|en (?:priv[ée]|inbox|mp)|sur demande|[àa] d[ée]battre)\b"
                   r"|\b(?:bon|petit|meilleur) prix\b|টাকা"
@@ -110,7 +111,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bversand\b|\bspedizione\b|\btunasafirisha\b"
                      r"|\bversandkosten\b|\bverschicke\b|\bversende\b|\babholung\b|\bselbstabholung\b|\bspedisco\b|\bspedizioni\b"
                      r"|\britiro a mano\b|\bconsegna a mano\b|\bverzend\w*|\bophalen\b|\bwysy[łl]k\w*|\bwysy[łl]am\b|\bodbi[óo]r\b"
-                     r"|\bpaczkomat\w*|\binpost\b|\bz[áa]silkovn\w*|\bosobn[íi] odb[ěe]r\b|\btrimit\b|\bcurier\b|\bportes\b|\bpostnl\b"
+                     r"|\bpaczkomat\w*|\binpost\b|\bz[áa]silkovn\w*|\bosobn[íi] odb[ěe]r\b|\btrimit\b|\bcurier\b|\bportes (?:incluidos|pagados|gratis|aparte|a cargo)\b|\bpostnl\b"
                      r"|\bencomienda\b|\bpaqueter[ií]a\b|\bestafeta\b|\bfrete\b|\bretirada\b"
                      r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b"
                      r"|\blalamove\b|\bkargo\b|\bje livre\b|\blivrons\b|\bexp[ée]dition\b|\bcourier\b"

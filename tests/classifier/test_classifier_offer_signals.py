@@ -887,3 +887,12 @@ def test_the_european_markets_signals(text: str, family: str, label: str) -> Non
 ])
 def test_the_european_words_that_are_not_those_signals(text: str, family: str, label: str) -> None:
     assert label not in _signals(text).get(family, []), _signals(text)
+
+
+@pytest.mark.parametrize("text, family, label", [
+    ("Boa constrictor 6 ft, very calm", "offer", "price"),  # feet, not forint
+    ("Armoire ancienne 2 portes, chêne massif", "offer", "shipping"),  # doors, not Spanish "portes pagados"
+    ("A cena do filme com o tigre", "offer", "price"),  # a scene, not the Polish price
+])
+def test_the_european_price_and_shipping_words_that_are_other_words(text: str, family: str, label: str) -> None:
+    assert label not in _signals(text).get(family, []), _signals(text)
