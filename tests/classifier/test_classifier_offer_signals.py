@@ -580,7 +580,7 @@ DEV_FLOORS = {
     "T68.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.76, "hard_negative_fpr": 0.05},
     "T69.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.7, "hard_negative_fpr": 0.03},
     "T70.jsonl": {"f1": 0.9, "roc_auc": 0.98, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
-    "T71.jsonl": {"f1": 0.79, "roc_auc": 0.935, "coded_recall": 0.69, "hard_negative_fpr": 0.13},
+    "T71.jsonl": {"f1": 0.79, "roc_auc": 0.91, "coded_recall": 0.69, "hard_negative_fpr": 0.13},
     "T72.jsonl": {"f1": 0.9, "roc_auc": 0.97, "coded_recall": 0.85, "hard_negative_fpr": 0.07},
     # The eleventh session (2026-12-07): the European markets' names and markers, and four European training writers
     # (T73-T76), with one blind set written beside them, D42 (a European night's queue). F1 / ROC AUC / coded recall /
@@ -592,12 +592,19 @@ DEV_FLOORS = {
     #   T71 hard-negative FPR 0.098-0.118 over the three seeds (0.088-0.108 before): its floor 0.12 -> 0.13.
     # Floors are the seeds' lowest, less about a row.
     "D42.jsonl": {"f1": 0.82, "roc_auc": 0.965, "coded_recall": 0.71, "hard_negative_fpr": 0.07},
-    # Then three South Asian training writers (T77-T79) and one blind set beside them, D43 (a South Asian night's
-    # queue). D43 with the European round's model (seeds 0-2) -> with T77-T79 (seeds 0-2):
-    #   F1 0.762-0.787 -> 0.755-0.830, ROC AUC 0.946-0.953 -> 0.968-0.973, coded recall 0.583-0.633 -> 0.567-0.667,
-    #   hard-negative FPR 0.020-0.030 -> 0.020-0.030 (negatives flagged 9 / 7 / 7 -> 4 / 3 / 3)
-    #   T71 F1 0.816-0.831 -> 0.817-0.842, ROC AUC 0.925-0.932 -> 0.949-0.955, negatives flagged 17 / 14 / 16 -> 12 / 10 / 13
-    "D43.jsonl": {"f1": 0.73, "roc_auc": 0.955, "coded_recall": 0.54, "hard_negative_fpr": 0.05},
+    # Then three South Asian writers asked for training files (T77 India, T78 Pakistan and Bangladesh, T79 Sri Lanka,
+    # Nepal and South India) and one blind set beside them, D43 (a South Asian night's queue). Tried in training, they
+    # cut the South Asian sets' false alarms but not their misses, and the model read a demo listing's text alone as an
+    # offer (docs/classifier.md): they are blind sets. F1 / ROC AUC / coded recall / hard-negative FPR over the
+    # European round's three seeds:
+    #   D43 0.762-0.787 / 0.946-0.953 / 0.583-0.633 / 0.020-0.030
+    #   T77 (India) 0.840-0.852 / 0.966-0.973 / 0.681-0.723 / 0.000-0.028
+    #   T78 (Pakistan, Bangladesh) 0.766-0.782 / 0.915-0.921 / 0.580-0.640 / 0.056-0.070
+    #   T79 (Sri Lanka, Nepal, South India) 0.829-0.836 / 0.952-0.961 / 0.760-0.780 / 0.011-0.033
+    "D43.jsonl": {"f1": 0.74, "roc_auc": 0.935, "coded_recall": 0.56, "hard_negative_fpr": 0.05},
+    "T77.jsonl": {"f1": 0.82, "roc_auc": 0.955, "coded_recall": 0.65, "hard_negative_fpr": 0.045},
+    "T78.jsonl": {"f1": 0.745, "roc_auc": 0.90, "coded_recall": 0.55, "hard_negative_fpr": 0.09},
+    "T79.jsonl": {"f1": 0.81, "roc_auc": 0.94, "coded_recall": 0.73, "hard_negative_fpr": 0.05},
 }
 
 
@@ -629,9 +636,9 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
     leave room above that for another machine's arithmetic.  The eleventh session added D42 (a European night's
     queue: 38 sets, 2,967 offers, 7,813 negatives, 2,364 ordinary listings) and, with the European names, markers
     and training writers, seeds 0-2 gave 201 / 85 / 16, 177 / 75 / 19 and 208 / 77 / 15 (the tenth session's model:
-    242 / 89 / 16 on the 38); stage one alone (a model trained without the extra) 387 / 93 / 13.  Then D43 (a South
-    Asian night's queue: 39 sets, 3,057 offers, 8,023 negatives, 2,406 ordinary listings) and the South Asian training
-    writers: seeds 0-2 228 / 84 / 21, 196 / 86 / 21, 227 / 75 / 18; stage one alone 427 / 91 / 13."""
+    242 / 89 / 16 on the 38); stage one alone (a model trained without the extra) 387 / 93 / 13.  Then four South Asian
+    sets (D43, T77-T79: 42 sets, 3,357 offers, 8,623 negatives, 2,511 ordinary listings), the European round's seeds
+    0-2: 311 / 115 / 20, 285 / 95 / 20, 318 / 102 / 18; stage one alone 523 / 121 / 15."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
@@ -641,9 +648,9 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
             ordinary += row.category == "ordinary" and result.flagged
     report(f"blind sets together: {missed} offers missed, {negatives} negatives flagged ({ordinary} ordinary)")
     if trained_scorer.semantic is not None:
-        assert missed <= 245 and negatives <= 95 and ordinary <= 24, (missed, negatives, ordinary)
+        assert missed <= 335 and negatives <= 125 and ordinary <= 24, (missed, negatives, ordinary)
     else:  # a checkout without the 'semantic' extra: stage one alone
-        assert missed <= 445 and negatives <= 105 and ordinary <= 17, (missed, negatives, ordinary)
+        assert missed <= 550 and negatives <= 135 and ordinary <= 19, (missed, negatives, ordinary)
 
 
 def test_real_reviews_raise_few_false_alarms(trained_scorer, report) -> None:
