@@ -138,9 +138,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|\bvend(?:o|e|emos|em)\b|\bse vende\b|\bvende-se\b|\bà venda\b|\ba venda\b|\bà vendre\b|\ba vendre\b"
                  r"|\bvends\b|\bdisponibles?\b|\bdispo\b|\bcần bán\b|\bthanh lý\b|\bpass lại\b|\bready stock\b"
                  r"|\bada stok\b|\binauzwa\b|\bnauza\b|\btunauza\b|\bninauza\b|\bmzigo\b|ขายด่วน|พร้อมส่ง"
-                 r"|\bverkaufe\b|\bzu verkaufen\b|\bvendesi\b|\bin vendita\b"
+                 r"|\bverkauf(?:e|en)?\b|\bvendesi\b|\bin vendita\b"
                  # German, Italian, Dutch, Polish, Czech and Slovak, Romanian, Hungarian sale and wanted words
-                 r"|\bverkauf(?:en)?\b|\bbiete\b|\bsuche\b|\bkaufe\b|\bankauf\b|\bprivatverkauf\b|\bcerco\b|\bacquisto\b"
+                 r"|\bbiete\b|\bsuche\b|\bkaufe\b|\bankauf\b|\bprivatverkauf\b|\bcerco\b|\bacquisto\b"
                  r"|\bverkoop\b|\bgevraagd\b|\bsprzedam\b|\bsprzeda[żz]\b|\bodsprzedam\b|\bkupi[ęe]\b|\bprod[áa]m\b|\bpred[áa]m\b"
                  r"|\bkoup[íi]m\b|\bk[úu]pim\b|\bv[âa]nd\b|\bv[âa]nzare\b|\bcump[ăa]r\b|\belad[óo]\b|\bprodajem\b"
                  # wanted and wholesale in Spanish/Portuguese; Tagalog, Afrikaans, Hausa; Khmer, Burmese, Lao "sell"
@@ -160,14 +160,14 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bpas de papiers?\b|\bsem (?:papel|papéis|documentos?|docs?|documenta[cç][aã]o|nota|anilha|argola|ibama|licen[cç]a|registro|gta|guia|lacre|selo)\b"
                          r"|\bnão tem (?:nota|anilha|papel)\b|\btanpa (?:surat|dokumen|sertifikat|cites|izin)\b"
                          r"|\bkhông (?:có )?giấy\b|ไม่มีใบ|\bhakuna (?:kibali|vibali|karatasi)\b"
-                         r"|\bohne (?:papiere|cites|nachweis|dokumente|zertifikat)\b|\bsenza (?:documenti|certificato|cites)\b"
+                         r"|\bohne (?:papiere|cites|nachweis|dokumente|zertifikat|ring|ringe|beringung|herkunftsnachweis|vermarktungsgenehmigung"
+                         r"|eu-bescheinigung)\b|\bsenza (?:documenti|certificato|cites|anello|carte|documentazione)\b"
                          r"|\bno hay gu[ií]a\b|\bwalang (?:papers?|permit|dokumento)\b|\bkhong giay\b|ไม่มีเอกสาร"
                          r"|\bpas besoin de papiers?\b|\bpas de (?:cites|permis|certificat)\b|\bno tiene (?:cites|papeles|certificado|gu[ií]a)\b"
                          r"|\b(?:tiada|takde|tak ada|tanpa) (?:sijil|cip|permit|lesen)\b|\bgeen (?:permit|permitte|papiere|sertifikaat)\b"
                          r"|\bbina (?:kagaz|kaagaz|license|licence|permit|papers?)\b"
-                         # Europe's "without papers": ohne Papiere, zonder papieren, bez dokumentów, senza documenti, fără acte
-                         r"|\bohne (?:ring|ringe|beringung|herkunftsnachweis|vermarktungsgenehmigung|eu-bescheinigung)\b"
-                         r"|\bzonder (?:papieren|papiers|cites|ring|certificaat|documenten)\b|\bsenza (?:anello|carte|documentazione)\b"
+                         # Europe's "without papers" (ohne and senza above): zonder papieren, bez dokumentów, fără acte
+                         r"|\bzonder (?:papieren|papiers|cites|ring|certificaat|documenten)\b"
                          r"|\bbez (?:papier[óo]w|dokument[óo]w|cites|certyfikatu|obr[ąa]czki|papír[ůu]|dokladů|dokladu)\b"
                          r"|\bf[ăa]r[ăa] (?:acte|documente|cites)\b|\bpapír n[ée]lk[üu]l\b"),
     ),
