@@ -313,8 +313,9 @@ NEGATION_WORDS_LATIN = (r"\b(?:not|no(?!\s(?:meu|minha|meus|minhas|nosso|nossa|s
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead); "not resin", "bukan resin", "不是树脂": a depiction
 # marker the text denies is the seller saying the item is *not* merchandise or a lookalike; "no son de
-# criadero" (not from a breeder): the "not" may stand up to two words before the marker.
-_DENIED_BEFORE = re.compile(rf"(?:{NEGATION_WORDS_LATIN}|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[^\W\d_]+\s){{0,2}}$")
+# criadero" (not from a breeder): the "not" may stand up to two words before the marker, a hyphenated one too
+# ("ohne EU-Bescheinigung", "without CITES-papers": the papers are denied, not named).
+_DENIED_BEFORE = re.compile(rf"(?:{NEGATION_WORDS_LATIN}|无|没有|没|不带|未|缺|不是|并非|非)\s?(?:[^\W\d_]+[\s-]){{0,2}}$")
 # ... and "not for sale", "not selling", "非卖": a sale marker the text denies is no offer of sale.
 _DENIABLE = frozenset({"legal", "depiction"})
 _DENIABLE_LABELS = frozenset({("offer", "sell")})

@@ -199,6 +199,10 @@ def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
         ("Tunay na karey na suklay, hindi resin", "depiction", "merchandise"),  # Tagalog "not"
         ("Peso 4 kg, 120 cm de largo", "offer", "price"),  # a measure is no price in any currency
         ("Clarines del monte, no son de criadero eh", "legal", "captive_bred"),  # a breeder denied two words on
+        # the words between the denial and the marker may be hyphenated ("EU-" before "Bescheinigung")
+        ("Elfenbein Schnitzerei ohne EU-Bescheinigung", "legal", "papers"),
+        ("Elfenbein, ohne gültige EU-Bescheinigung", "legal", "papers"),
+        ("Carved tusk, without CITES-papers", "legal", "papers"),
         ("Le prix Nobel de la paix 2024", "offer", "price"),  # "prix" is a price only as sellers write it
         ("长期回收老料 可上门 欢迎转发", "mention", "advocacy"),  # a seller's "share freely" is no campaign
         ("实验出现结果了 表现结构很稳定", "offer", "price"),  # 现结 (cash on the spot) inside other words
