@@ -269,9 +269,11 @@ def _allocate(themes: list[dict], total: int, rng: random.Random) -> list[dict]:
 
 # The listing whose product is named only in its picture (images.json, decisive_only_in_image) says nothing of it in
 # its text, not even in a code: its composed text was a coded offer that the classifier learned to read (2026-12-07),
-# and then the picture decided nothing.  (DB-0080's text, a coded offer of piano keys, is read as one too; its
-# picture now only adds the product's name and a handle.)
-PICTURE_ONLY_TEXT = {"DB-0142": ("雕件 擺件 12公分 有緣人得", "家裏老人留下的，詳情看圖。不包郵，運費到付。")}
+# and then the picture decided nothing.  The text that replaced it ("雕件 … 有緣人得 / 家裏老人留下的": a carving, for
+# the one fated to have it, left by the old folks) was still the antique trade's provenance talk, and four of six
+# models trained that day read it as an offer; now it names an ornament and its height only.  (DB-0080's text, a
+# coded offer of piano keys, is read as one too; its picture now only adds the product's name and a handle.)
+PICTURE_ONLY_TEXT = {"DB-0142": ("桌面小擺件 高12公分", "實物拍攝，詳情看圖。不包郵，運費到付。")}
 
 
 def build(pools: dict[str, Any], seed: int = SEED) -> list[dict[str, Any]]:

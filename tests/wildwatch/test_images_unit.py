@@ -202,7 +202,7 @@ def test_missing_tesseract_language_is_named(monkeypatch):
 def test_words_only_in_a_picture_flag_the_listing_and_name_the_picture(trained_scorer):
     from wildwatch.images.rescore import PictureText, score_with_pictures
 
-    title, description = "雕件 擺件 12公分 有緣人得", "家裏老人留下的，詳情看圖。不包郵，運費到付。"  # DB-0142
+    title, description = "桌面小擺件 高12公分", "實物拍攝，詳情看圖。不包郵，運費到付。"  # DB-0142
     assert not trained_scorer.score(title, description, price=1599, currency="HKD").flagged
     picture = PictureText("http://shop/img/DB-0142-1.png", "a" * 64, "象牙老料雕件\n微信 xy88523")
     result = score_with_pictures(trained_scorer, title, description, [picture], price=1599, currency="HKD")
