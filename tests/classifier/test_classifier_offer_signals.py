@@ -634,6 +634,11 @@ DEV_FLOORS = {
     "T77.jsonl": {"f1": 0.82, "roc_auc": 0.955, "coded_recall": 0.65, "hard_negative_fpr": 0.045},
     "T78.jsonl": {"f1": 0.745, "roc_auc": 0.90, "coded_recall": 0.55, "hard_negative_fpr": 0.09},
     "T79.jsonl": {"f1": 0.81, "roc_auc": 0.94, "coded_recall": 0.73, "hard_negative_fpr": 0.05},
+    # The twelfth session (2026-12-07): six training writers (T80 English social selling, T81 Simplified and T82
+    # Traditional Chinese, T83 Southeast Asia, T84 Africa, T85 Latin America) and one blind set written beside them,
+    # D44 (an English and Chinese night's queue). D44 scored before they joined training / after, seeds 0-2:
+    #   F1 0.994 / 0.994-1.000, ROC AUC 1.000 / 1.000, coded recall 1.000 / 1.000, hard-negative FPR 0.015 / 0-0.015
+    "D44.jsonl": {"f1": 0.97, "roc_auc": 0.995, "coded_recall": 0.95, "hard_negative_fpr": 0.035},
 }
 
 
@@ -667,7 +672,10 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
     and training writers, seeds 0-2 gave 201 / 85 / 16, 177 / 75 / 19 and 208 / 77 / 15 (the tenth session's model:
     242 / 89 / 16 on the 38); stage one alone (a model trained without the extra) 387 / 93 / 13.  Then four South Asian
     sets (D43, T77-T79: 42 sets, 3,357 offers, 8,623 negatives, 2,511 ordinary listings), the European round's seeds
-    0-2: 311 / 115 / 20, 285 / 95 / 20, 318 / 102 / 18; stage one alone 523 / 121 / 15."""
+    0-2: 311 / 115 / 20, 285 / 95 / 20, 318 / 102 / 18; stage one alone 523 / 121 / 15.  The twelfth session's six
+    training writers (T80-T85) and D44 (43 sets): seeds 0-2 on the 42 before D44 went from 310 / 115 / 20, 289 / 94 /
+    21, 313 / 101 / 18 (this machine) to 293 / 122 / 22, 320 / 79 / 20, 279 / 103 / 22, the same within the seeds'
+    spread; D44 adds at most one negative.  The negatives' bound follows the seeds' highest (123) plus room."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
@@ -677,7 +685,7 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
             ordinary += row.category == "ordinary" and result.flagged
     report(f"blind sets together: {missed} offers missed, {negatives} negatives flagged ({ordinary} ordinary)")
     if trained_scorer.semantic is not None:
-        assert missed <= 335 and negatives <= 125 and ordinary <= 24, (missed, negatives, ordinary)
+        assert missed <= 335 and negatives <= 130 and ordinary <= 25, (missed, negatives, ordinary)
     else:  # a checkout without the 'semantic' extra: stage one alone
         assert missed <= 550 and negatives <= 135 and ordinary <= 19, (missed, negatives, ordinary)
 
