@@ -119,6 +119,24 @@ def test_a_stage_with_a_hidden_layer_scores_through_it_and_round_trips_exactly()
         SemanticStage.from_json(json.dumps({**saved, "hidden_bias": None}))
 
 
+def test_averaged_networks_are_one_wider_network_whose_log_odds_are_their_mean() -> None:
+    from sklearn.neural_network import MLPClassifier
+
+    from classifier.semantic import _averaged, _network_logits, _pack
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(80, 512)), np.array([0, 1] * 40)
+    networks = [MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=k).fit(x, y) for k in range(3)]
+    weights, bias, coef, intercept = _averaged(networks)
+    assert weights.shape == (512, 12) and bias.shape == (12,) and coef.shape == (12,)
+    expected = np.mean([_network_logits(n, x) for n in networks], axis=0)
+    stage = SemanticStage(coef=coef.tolist(), intercept=intercept, stack_stage_one=1.0, stack_semantic=1.0,
+                          stack_intercept=0.0, hidden_weights=_pack(weights), hidden_bias=_pack(bias), networks=3)
+    assert np.allclose(stage.semantic_logits(x), expected, atol=1e-5)  # the saved weights are float32
+    assert "the mean of 3 networks, each one hidden layer of 4 rectified units" in stage.embedding_model
+    assert SemanticStage.from_json(stage.to_json()).networks == 3
+
+
 def test_fitting_needs_two_pools_and_candidates_of_both_labels() -> None:
     encoder = FixedEncoder()
     texts = [f"{i % 3} listing" for i in range(12)]
