@@ -675,7 +675,8 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
     0-2: 311 / 115 / 20, 285 / 95 / 20, 318 / 102 / 18; stage one alone 523 / 121 / 15.  The twelfth session's six
     training writers (T80-T85) and D44 (43 sets): seeds 0-2 on the 42 before D44 went from 310 / 115 / 20, 289 / 94 /
     21, 313 / 101 / 18 (this machine) to 293 / 122 / 22, 320 / 79 / 20, 279 / 103 / 22, the same within the seeds'
-    spread; D44 adds at most one negative.  The negatives' bound follows the seeds' highest (123) plus room."""
+    spread; with three networks averaged in the semantic stage, 295 / 114 / 21, 291 / 93 / 18, 302 / 94 / 18.  D44
+    adds at most one negative."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
@@ -685,7 +686,7 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
             ordinary += row.category == "ordinary" and result.flagged
     report(f"blind sets together: {missed} offers missed, {negatives} negatives flagged ({ordinary} ordinary)")
     if trained_scorer.semantic is not None:
-        assert missed <= 335 and negatives <= 130 and ordinary <= 25, (missed, negatives, ordinary)
+        assert missed <= 335 and negatives <= 125 and ordinary <= 24, (missed, negatives, ordinary)
     else:  # a checkout without the 'semantic' extra: stage one alone
         assert missed <= 550 and negatives <= 135 and ordinary <= 19, (missed, negatives, ordinary)
 
