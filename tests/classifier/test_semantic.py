@@ -119,6 +119,7 @@ def test_a_stage_with_a_hidden_layer_scores_through_it_and_round_trips_exactly()
         SemanticStage.from_json(json.dumps({**saved, "hidden_bias": None}))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # five passes, on purpose
 def test_averaged_networks_are_one_wider_network_whose_log_odds_are_their_mean() -> None:
     from sklearn.neural_network import MLPClassifier
 
