@@ -245,12 +245,9 @@ class SemanticStage:
         """In words, for the metadata and the model card."""
         if self._hidden is None:
             return f"logistic regression on the {EMBEDDING_SIZE} embedding dimensions"
-        if self.networks > 1:
-            return (f"the mean of {self.networks} networks, each one hidden layer of {len(self.coef) // self.networks} "
-                    f"rectified units on the {EMBEDDING_SIZE} embedding dimensions (L2 {ALPHA}, {EPOCHS} passes over "
-                    f"the rows)")
-        return (f"one hidden layer of {len(self.coef)} rectified units on the {EMBEDDING_SIZE} embedding dimensions "
-                f"(L2 {ALPHA}, {EPOCHS} passes over the rows)")
+        network = (f"one hidden layer of {len(self.coef) // self.networks} rectified units on the {EMBEDDING_SIZE} "
+                   f"embedding dimensions (L2 {ALPHA}, {EPOCHS} passes over the rows)")
+        return f"the mean of {self.networks} networks, each {network}" if self.networks > 1 else network
 
     @property
     def encoder_(self) -> Encoder:
