@@ -35,6 +35,14 @@ __all__ = ["NEGATION_WORDS_LATIN", "SIGNAL_FAMILIES", "SignalMatcher", "signal_l
 
 SIGNAL_FAMILIES = ("offer", "mention", "depiction", "legal")
 
+def _whole_words_of(words: str, script: str) -> str:
+    """``|w1|w2…``: each word matched where no letter or vowel sign of its ``script`` (a character range) stands
+    right before or after it, written stem first so that SignalMatcher finds it by its stem in one scan.  The
+    vowel signs of Devanagari and Bengali are no letters to a word boundary, so a bare कीमत ("price") would
+    match inside कीमती ("precious")."""
+    return "".join(f"|{w}(?<![{script}]{w})(?![{script}])" for w in words.split())
+
+
 # (label, pattern) per family; the label is what an analyst reads in the evidence
 # ("offer:contact"), the pattern is matched on normalised text.  Latin words use
 # \b; CJK needs none.  Kept deliberately to markers that are common in real text
@@ -67,7 +75,14 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   # a price per piece with no currency ("R350 each", "25k each") and a rate given on asking
                   r"|\d\s?k?\s?(?:each|apiece)\b|\brates? (?:on call|on request|in inbox|inbox|dm|pm)\b"
                   # the sign after the number ("200$ c/u", "95€", "60 £"); cash on the spot (现金结, 现结 but not 出现结果)
-                  r"|\d\s?[$€£]|现金结|现结(?![果构束合石晶])|现金交易"),
+                  r"|\d\s?[$€£]|现金结|现结(?![果构束合石晶])|现金交易"
+                  # South Asia's own scripts: the price (कीमत, दाम, قیمت, দাম, මිල, விலை), rupees before or after the
+                  # number, and "Rs 500" (not कीमती, قیمتی, দামি: precious, valuable)
+                  + _whole_words_of("कीमत क़ीमत दाम मूल्य", "\u0900-\u097f") + _whole_words_of("দাম মূল্য", "\u0980-\u09ff")
+                  + r"|\d\s?(?:रुपये|रुपए|रुपया|रुपैयाँ|रु|रू)(?![\u0900-\u097f])|रु(?<![\u0900-\u097f]रु)\.?\s?\d"
+                  r"|रू(?<![\u0900-\u097f]रू)\.?\s?\d|قیمت|قيمت|ریٹ|روپے|روپیہ|روپئے|\d\s?روپ"
+                  r"|මිල|விலை|\d\s?(?:රු|ரூ)|(?:රු|ரூ)\.?\s?\d"
+                  r"|\b(?:rs|inr|pkr|npr|lkr|bdt|tk)\.?\s?\d|\b(?:keemat|kimat|qeemat|qimat|daam)\b"),
         ("quantity", r"\d\s?(?:克|g\b|斤|公斤|kg\b|两|件|只|对|片|颗|枚|根|条|套|盒|瓶|串|pcs\b|pieces?\b|pairs?\b)"
                      r"|\b(?:wholesale|bulk|lot of|in stock)\b|批发|现货|有货|量大|大量|货源|库存|拿货|整批"
                      # minimum orders and stock left: 一两起, 两克起发, 量少, "2 left", "kilo lots", "x3"
@@ -76,7 +91,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bby (?:the )?(?:kg|kilo|gram)\b|\bper (?:kg|kilo|gram|piece|pc)\b|\bcontainers?\b|\blorry\b"
                      # counted pieces in the other markets: "3 peças", "4 pièces", "guda 2", "kilo 40", "10 biji", "el ciento"
                      r"|\d\s?(?:pi[eè]ces|peças|pecas|unidades|unités|vipande|biji|ekor|cái|tola)\b|\b(?:kilo|guda|vipande)\s?\d"
-                     r"|\bla (?:douzaine|docena)\b|\bel ciento\b|\bpor kilo\b|\bpar kilo\b|\blotes? de \d"),
+                     r"|\bla (?:douzaine|docena)\b|\bel ciento\b|\bpor kilo\b|\bpar kilo\b|\blotes? de \d"
+                     # South Asia's scripts: kilos, grams, tola, pieces, wholesale (थोक, ہول سیل, পাইকারি)
+                     r"|\d\s?(?:किलो|ग्राम|तोला|पीस|کلو|گرام|تولہ|تولے|پیس|কেজি|গ্রাম|ভরি|পিস)|थोक|ہول سیل|পাইকারি"),
         ("contact", r"微信|威信|薇信|v信|vx|wx\b|wechat|加v|加微|\bv[:：]\s?[a-z0-9_]|qq\s?[:：]?\s?\d{5,}|扣扣"
                     r"|telegram|\btg\b|whatsapp|wa\.me|\bline\s?(?:id)?\s?[:：@]|加line|\bsignal\b"
                     r"|\bdm\b|\bpm\b|\binbox\b|message me|text me|私聊|私信|私讯|私发|私我|有意\s?v\b|联系我|电联|详询|咨询"
@@ -87,7 +104,14 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                     r"|\bwhats\b|\bwhatsap\b|\bzapzap\b|\b(?:al|por|x|no|pelo|chama no) privado\b|\bmanda (?:mensagem|msg|dm)\b"
                     r"|หลังไมค์|ทักไลน์|\bpm\s?po\b|ဆက်သွယ်|ទាក់ទង"
                     r"|\bpiga simu\b|\bnipigie\b|\bappelez\b|\bappelle[rz]? moi\b|\bkira ni\b|\bbel my\b|\bcall karo\b|\bsampark\b|सम्पर्क"
-                    r"|\bpn\b|\bper pn\b|\bna priv\b|\bna pw\b|\bpriv\b|\ben mp\b|\bpar mp\b"),
+                    r"|\bpn\b|\bper pn\b|\bna priv\b|\bna pw\b|\bpriv\b|\ben mp\b|\bpar mp\b"
+                    # South Asia's scripts: contact, WhatsApp, imo, "call", inbox; Pakistan's, Bangladesh's and India's
+                    # mobile numbers (0300-1234567, 01712-345678, 98765 43210)
+                    r"|संपर्क|व्हाट्सएप|व्हाट्सऐप|वॉट्सऐप|व्हाट्सअप|कॉल करें|फोन करें|फ़ोन करें|इनबॉक्स"
+                    r"|رابطہ|رابطے|واٹس ایپ|واٹس اپ|وٹس ایپ|واٹساپ|کال کریں|فون کریں|ان باکس|انباکس"
+                    r"|যোগাযোগ|ইমো(?![\u0980-\u09ff])|হোয়াটসঅ্যাপ|হোয়াটসআপ|ইনবক্স|কল করুন|ফোন করুন|அழைக்கவும்|தொடர்புக்கு|தொடர்பு கொள்ள|අමතන්න"
+                    r"|\d(?<!\d\d)(?<=0)3\d{2}[\s-]?\d{7}(?!\d)|\d(?<!\d\d)(?<=0)1[3-9]\d{2}[\s-]?\d{6}(?!\d)"
+                    r"|\d(?<![\d-]\d)(?<=[6-9])\d{4}[\s-]?\d{5}(?!\d)"),
         # invitations to get in touch (no channel named): 懂的来, 有意者, 要的扣1, 留言, "serious buyers only", "lmk"
         ("invite", r"(?:懂的|懂得|有意|需要|要的|价|价格|有需要|有要的)\s?私(?![人家房立营有自下生密事])|私$"
                    r"|懂的来|懂行来|懂行的来|懂的进|懂的都懂|懂得都懂|识货的来|喜欢的来|要的来|需要的来|有意者|有意的"
@@ -116,7 +140,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bcarta registrada\b|\bmando (?:pra|pelo|por|p/|al|a todo)\b|\bpos laju\b"
                      r"|\blalamove\b|\bkargo\b|\bje livre\b|\blivrons\b|\bexp[ée]dition\b|\bcourier\b"
                      r"|\bposting (?:within|to|available|included|extra|anywhere|worldwide|only)\b|\bcan post\b|\bwill post\b"
-                     r"|\bpor correo\b|\bpelo correio\b|可上门|上门收|上门取"),
+                     r"|\bpor correo\b|\bpelo correio\b|可上门|上门收|上门取"
+                     # South Asia's scripts: delivery, courier
+                     r"|डिलीवरी|डिलिवरी|कूरियर|कुरियर|ڈیلیوری|ڈلیوری|کوریئر|کورئیر|کوریر|ডেলিভারি|কুরিয়ার"),
         ("negotiation", r"可议|议价|小刀|可刀|面议|价格美丽|诚心要|诚意|\bobo\b|\bono\b|\bnego\b|best offer"
                         r"|\bfirm\b|or best|make (?:an |me an )?offer"
                         r"|面谈|电话谈|详谈|可谈|可以谈|好商量|不议|不讲价|便宜走|便宜处理|清仓|亏本|急用钱|急走|打包走"
@@ -149,7 +175,12 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  # French, Swahili, romanised Hindi/Urdu, Bengali and Nepali: "vente", "zinauzwa", "bikau", "পাওয়া যাচ্ছে"
                  r"|\bvente\b|\bà céder\b|\ba ceder\b|\bzinauzwa\b|\binapatikana\b|\bzinapatikana\b|\bnatafuta\b"
                  r"|\bbikau\b|\bbechna\b|\bbechne\b|\bmilenge\b|বিক্রি|পাওয়া যাচ্ছে|পাওয়া যাবে|बिक्री"
-                 r"|លក់|ရောင်း|ຂາຍ"),
+                 r"|លក់|ရောင်း|ຂາຍ"
+                 # South Asia's own scripts: for sale, selling, available, want to buy (Hindi and Nepali, Urdu, Bangla,
+                 # Sinhala, Tamil), and romanised Urdu's "barae farokht"
+                 r"|बिकाऊ|बेच(?:ना|ने|ता|ती|ते|ूंगा|ेंगे|्न)|उपलब्ध(?!ि)|खरीदना|खरीदने|पाइन्छ"
+                 r"|فروخت|دستیاب|بیچنا|بیچنے|خریدنا|خریدار|বিক্রয়|কিনতে চাই|විකිණීමට|විකුණන්න|விற்பனை"
+                 r"|\bbara[ey]?e? fa?rokht\b|\bfarokht\b|\bfrokht\b|\bdastiyab\b|\bdastyab\b"),
         # the seller says the papers are missing: the opposite of documented legal trade
         ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
                          r"|chip|microchip|licen[cs]e|surat)\b|\bwithout (?:papers|permits?|cites|paperwork|documents)\b"
@@ -166,8 +197,14 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                          r"|\bpas besoin de papiers?\b|\bpas de (?:cites|permis|certificat)\b|\bno tiene (?:cites|papeles|certificado|gu[ií]a)\b"
                          r"|\b(?:tiada|takde|tak ada|tanpa) (?:sijil|cip|permit|lesen)\b|\bgeen (?:permit|permitte|papiere|sertifikaat)\b"
                          r"|\bbina (?:kagaz|kaagaz|license|licence|permit|papers?)\b"
+                         # "I don't have any certificates", "doesn't come with papers" (one branch per verb, each led by
+                         # its word, so the marker scan finds it by that word)
+                         + "".join(rf"|\b{verb}\s(?:have\s|has\s|come with\s)?(?:any\s)?(?:papers?|paperwork|permits?|cites"
+                                   r"|certs?|certificates?|documents?|docs|registration|licen[cs]e)\b"
+                                   for verb in ("don'?t", "doesn'?t", "didn'?t", "haven'?t", "hasn'?t", "do not",
+                                                "does not", "did not", "have not", "has not"))
                          # Europe's "without papers" (ohne and senza above): zonder papieren, bez dokumentów, fără acte
-                         r"|\bzonder (?:papieren|papiers|cites|ring|certificaat|documenten)\b"
+                         + r"|\bzonder (?:papieren|papiers|cites|ring|certificaat|documenten)\b"
                          r"|\bbez (?:papier[óo]w|dokument[óo]w|cites|certyfikatu|obr[ąa]czki|papír[ůu]|dokladů|dokladu)\b"
                          r"|\bf[ăa]r[ăa] (?:acte|documente|cites)\b|\bpapír n[ée]lk[üu]l\b"),
     ),
@@ -196,7 +233,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         # Europe: der Zoll (not "27 Zoll", inches), sequestro, in beslag genomen, zatrzymano, Guardia di Finanza, SEPRONA, OFB
                         r"|\b(?:der|dem|vom|beim) zoll\b|\bzoll(?:fahnd\w*|beamt\w*|amt|beh[öo]rde\w*)\b|\bverhaftet\b|\bangeklagt\b|\bverurteilt\b|\bsequestr\w*|\bguardia di finanza\b"
                         r"|\bcarabinieri\b|\barrestat[oiae]\b|\bdenunciat[oiae]\b|\bin beslag genomen\b|\binbeslagname\b|\bpolitie\b"
-                        r"|\bpolicja\b|\bzatrzyma\w*|\bskonfiskowa\w*|\bseprona\b|\bguardia civil\b|\bofb\b"),
+                        r"|\bpolicja\b|\bzatrzyma\w*|\bskonfiskowa\w*|\bseprona\b|\bguardia civil\b|\bofb\b"
+                        # South Asia's scripts: seized, smuggler/smuggling, forest department, police, rescued
+                        r"|जब्त|ज़ब्त|तस्कर|वन विभाग|पुलिस|گرفتار|گرفتاری|گرفتاریاں|برآمد|ضبط|پولیس|اسمگل|سمگل|محکمہ جنگلی حیات"
+                        r"|পাচার|উদ্ধার|পুলিশ|বন বিভাগ|\btaskar\w*|\bzabt\b"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发(?<!欢迎转发)"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect(?:ion\w*|ed|ing|s)?\b|\bconserv(?:ation\w*|ancy|es?)\b|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
@@ -206,7 +246,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bkhuyến cáo\b|\bbảo tồn\b|\bpeligro de extinción\b|\bconservación\b(?<!estado de conservación)|\bkonservasi\b|\buhifadhi\b"
                      r"|\bartenschutz\w*|\bwilderei\b|\bwilderer\b|\bvom aussterben\b|\bbracconaggio\b|\bbracconier[ei]\b"
                      r"|\bin via di estinzione\b|\bstroperij\b|\bstropers\b|\bk[łl]usownic\w*|\bgatunk\w* zagro[żz]on\w*"
-                     r"|\besp[èe]ces? (?:menac[ée]es?|prot[ée]g[ée]es?)\b"),
+                     r"|\besp[èe]ces? (?:menac[ée]es?|prot[ée]g[ée]es?)\b"
+                     # South Asia's scripts: conservation, endangered, extinct
+                     r"|संरक्षण|लुप्तप्राय|विलुप्त|تحفظ|معدوم|نایاب نسل|সংরক্ষণ|বিলুপ্ত|বিপন্ন"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
                  r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
@@ -218,7 +260,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  r"|\bstudie\b|\bforscher\w*|\bdokumentation\b|\bricercator[ie]\b|\bonderzoek\w*|\bbadacz\w*|\breportage\b|\benqu[êe]te\b"),
         # "有要的吗", "有人要吗": a seller asking who wants it, not a question about the trade
         ("question", r"吗(?<!要的吗)(?<!人要吗)[?？]?$|吗(?<!要的吗)(?<!人要吗)[?？]|是否|能不能|可以.{0,6}吗|怎么(?:辨别|区分|看|鉴别|分辨)|如何(?:辨别|区分|鉴别)|合法吗|违法吗"
-                     r"|有没有人|求科普|[?？]\s*$|\bis it legal\b|\bhow (?:do|can|to) (?:i |you )?tell\b|\banyone know\b"
+                     r"|有没有人|求科普|[?？؟]\s*$|\bis it legal\b|\bhow (?:do|can|to) (?:i |you )?tell\b|\banyone know\b"
                      r"|\bcan i\b|\bis this\b.{0,40}\?|\bwhat is\b|\bwhy\b"),
     ),
     "depiction": (
@@ -250,7 +292,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bpl[üu]sch\w*|\bkuscheltier\w*|\bstofftier\w*|\bspielzeug\w*|\bschl[üu]sselanh[äa]nger\b|\btasse\b"
                         r"|\bbuch\b|\bgiocattol[oi]\b|\bportachiavi\b|\btazza\b|\blibro\b|\bpupazz[oi]\b"
                         r"|\bknuffel\w*|\bspeelgoed\b|\bsleutelhanger\b|\bboek\b|\bplusz\w*|\bmaskotk\w*|\bzabawk\w*"
-                        r"|\bbrelok\w*|\bkubek\b|\bksi[ąa][żz]k\w*|\bjouets?\b|\bporte-cl[ée]s\b"),
+                        r"|\bbrelok\w*|\bkubek\b|\bksi[ąa][żz]k\w*|\bjouets?\b|\bporte-cl[ée]s\b"
+                        # South Asia's scripts: toy, plush, poster, sticker
+                        r"|खिलौना|खिलौने|पोस्टर|स्टिकर|کھلونا|کھلونے|پوسٹر|اسٹیکر|খেলনা|পোস্টার|স্টিকার"),
         ("name", r"球队|队|粉丝|外号|昵称|绰号|演唱会|乐队|\bteam\b|\bfans?\b|\bnickname\w*|\bjersey\b|\bseason\b"
                  r"|\bgame\b|\bmatch\b|\bbrand\b|\bband\b|\balbum\b|\bsong\b|\bmovie\b|\bfilm\b|\bseries\b"
                  r"|\bvinyl\b|\bconcert\b|\blive in\b|\bwin\b|\bwins\b|\bplayoffs?\b"),
@@ -287,7 +331,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                    r"|\beu-bescheinigung\b|\bvermarktungsgenehmigung\b|\bcites[\s-]?(?:papiere|dokument\w*|bescheinigung)\b"
                    r"|\bmit (?:papieren|cites|nachweis|ring)\b|\bcon (?:documenti|certificato|cites|anello)\b|\bcertificato cites\b"
                    r"|\bmet (?:papieren|cites|ring|certificaat)\b|\bz (?:dokumentami|papierami|certyfikatem|cites|obr[ąa]czk[ąa])\b"
-                   r"|\b(?:geschlossen )?beringt\b|\bgeringd\b|\bgesloten ring\b|\binanellat[oiae]\b|\bobr[ąa]czkowan\w*"),
+                   r"|\b(?:geschlossen )?beringt\b|\bgeringd\b|\bgesloten ring\b|\binanellat[oiae]\b|\bobr[ąa]czkowan\w*"
+                   # South Asia's scripts: licence, certificate, permit
+                   r"|लाइसेंस|प्रमाणपत्र|प्रमाण पत्र|لائسنس|سرٹیفکیٹ|پرمٹ|লাইসেন্স|পারমিট"),
     ),
 }
 
@@ -308,7 +354,8 @@ _HANDLE_HINT = re.compile(f"[{_DIGITISH}](?:[^{_DIGITISH}a-z\u4e00-\u9fff]{{0,3}
 # below (a legal, depiction or sale marker).  Whole words only ("now for sale", "since 1950" deny nothing); not
 # "ni" (Swahili "is": "ni pembe za ndovu"); "pas" only before an article (Indonesian "harga pas": a fixed price);
 # "no" not before a Portuguese possessive ("nascido no meu criatório": in my breeder's).
-NEGATION_WORDS_LATIN = (r"\b(?:not|no(?!\s(?:meu|minha|meus|minhas|nosso|nossa|seu|sua)\b)|isn'?t|non|never|without|nor|sin|sans|pas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)"
+NEGATION_WORDS_LATIN = (r"\b(?:not|no(?!\s(?:meu|minha|meus|minhas|nosso|nossa|seu|sua)\b)|isn'?t|non|never|cannot"
+                        r"|(?:don|doesn|didn|haven|hasn|hadn|can|won|aren|wasn|weren)'t|dont|doesnt|didnt|havent|hasnt|without|nor|sin|sans|pas(?=\s+(?:de|du|des|d'|l'|la|le|en)\b)"
                         r"|sem|não|nao|nem|ohne|keine?[nmrs]?|nicht|senza|tanpa|bukan|tidak|không(?: phải)?|hindi|walang)\b")
 # "no permit", "无证", "without papers": a legal marker the text denies is not documented trade
 # (the "undocumented" offer marker names it instead); "not resin", "bukan resin", "不是树脂": a depiction
