@@ -160,6 +160,31 @@ def _signals(text: str) -> dict[str, list[str]]:
         ("Sequestrate dalla Guardia di Finanza 20 zanne", "mention", "enforcement"),
         ("Wilderei bedroht die Nashörner", "mention", "advocacy"),
         ("Kuscheltier Tiger, 30 cm", "depiction", "merchandise"),
+        # South Asia's own scripts (thirteenth session): Urdu, Hindi, Bangla, Nepali, Sinhala, Tamil; and "Rs 500"
+        ("شیر کی کھال برائے فروخت", "offer", "sell"),
+        ("قیمت 25000 روپے", "offer", "price"),
+        ("رابطہ کریں واٹس ایپ 0300-1234567", "offer", "contact"),
+        ("بیچنے والا 0300-1234567", "offer", "contact"),  # a Pakistani mobile number alone
+        ("बाघ की खाल बिकाऊ है", "offer", "sell"),
+        ("कीमत 25000 रुपये", "offer", "price"),
+        ("संपर्क करें व्हाट्सएप पर", "offer", "contact"),
+        ("होम डिलीवरी उपलब्ध", "offer", "shipping"),
+        ("বাঘের চামড়া বিক্রয়", "offer", "sell"),
+        ("দাম ৫০০ টাকা, যোগাযোগ ইমো", "offer", "contact"),
+        ("দাম ৫০০", "offer", "price"),
+        ("২ কেজি, কুরিয়ারে পাঠানো হয়", "offer", "shipping"),
+        ("මිල රු 5000", "offer", "price"),
+        ("ஆமை விற்பனைக்கு", "offer", "sell"),
+        ("Walton fridge 2 years used, Tk 18,000", "offer", "price"),
+        ("Royal Enfield 2019, Rs 1,15,000", "offer", "price"),
+        ("بنوں میں اسمگلر گرفتار، کچھوے برآمد", "mention", "enforcement"),
+        ("वन विभाग ने तस्कर को पकड़ा", "mention", "enforcement"),
+        ("সুন্দরবনে পাচারকারী আটক, চামড়া উদ্ধার", "mention", "enforcement"),
+        ("کیا یہ قانونی ہے؟", "mention", "question"),
+        ("लाइसेंस सहित", "legal", "papers"),
+        # a seller who says the papers are missing, in the contracted English sellers write
+        ("Pair of tusks, I don't have any certificates sorry", "offer", "undocumented"),
+        ("AG parrot, doesn't come with papers", "offer", "undocumented"),
     ],
 )
 def test_signal_families_name_what_the_text_is(text: str, family: str, label: str) -> None:
@@ -216,6 +241,19 @@ def test_ordinary_text_carries_no_offer_or_mention_signal() -> None:
         ("Boa constrictor 6 ft, very calm", "offer", "price"),  # feet, not forint
         ("Armoire ancienne 2 portes, chêne massif", "offer", "shipping"),  # doors, not Spanish "portes pagados"
         ("A cena do filme com o tigre", "offer", "price"),  # a scene, not the Polish price
+        # South Asia's words inside other words: precious (कीमती, قیمتی, দামি), almonds (बादाम), achievement
+        # (उपलब्धि), emoji (ইমোজি), exports (برآمدات)
+        ("कीमती पत्थर की अंगूठी", "offer", "price"),
+        ("قیمتی پتھر", "offer", "price"),
+        ("দামি ঘড়ি", "offer", "price"),
+        ("बादाम और काजू", "offer", "price"),
+        ("जीवन की सबसे बड़ी उपलब्धि", "offer", "sell"),
+        ("নতুন ইমোজি", "offer", "contact"),
+        ("ملکی برآمدات میں اضافہ", "mention", "enforcement"),
+        # a denial in contracted English: the papers, the sale and the breeder the seller denies are not named
+        ("Please don't ask about paperwork", "legal", "papers"),
+        ("Tiger skin from the 70s, we don't want to sell it", "offer", "sell"),
+        ("These aren't seed grown, dug last month", "legal", "captive_bred"),
     ],
 )
 def test_words_that_only_look_like_a_signal_are_not_one(text: str, family: str, label: str) -> None:
@@ -458,6 +496,16 @@ def test_offers_in_the_languages_of_africa_and_south_asia_are_flagged_and_their_
                   "Gendarmerie: deux trafiquants interpellés avec 40 kg d'écailles de pangolin"]
     for title in lookalikes:
         assert not trained_scorer.score(title).flagged, title
+    # in the region's own scripts (thirteenth session): Hindi and Bengali offers, and the news of seizures
+    scripts = [("बाघ की खाल बिकाऊ है", "संपर्क करें व्हाट्सएप 98765 43210"),
+               ("बाघ के नाखून असली, चांदी में जड़े", "कीमत 35000 रुपये, कूरियर उपलब्ध"),
+               ("বাঘের চামড়া বিক্রি হবে", "যোগাযোগ ইমো 01712-345678"),
+               ("হাতির দাঁতের চুড়ি বিক্রয়", "দাম ৫০০০০ টাকা, কুরিয়ারে পাঠানো হয়")]
+    for title, description in scripts:
+        assert trained_scorer.score(title, description).flagged, title
+    for title in ["وائلڈ لائف حکام نے اسمگلر گرفتار کر لیا، شیر کی کھال برآمد",
+                  "वन विभाग ने बाघ की खाल के साथ तस्कर को पकड़ा", "সুন্দরবনে বাঘের চামড়াসহ পাচারকারী আটক"]:
+        assert not trained_scorer.score(title).flagged, title
 
 
 # Measured with the model `wildwatch train` builds from this commit's data (docs/classifier.md, "The read sets
@@ -609,7 +657,7 @@ DEV_FLOORS = {
     "T68.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.76, "hard_negative_fpr": 0.05},
     "T69.jsonl": {"f1": 0.85, "roc_auc": 0.96, "coded_recall": 0.7, "hard_negative_fpr": 0.03},
     "T70.jsonl": {"f1": 0.9, "roc_auc": 0.98, "coded_recall": 0.8, "hard_negative_fpr": 0.04},
-    "T71.jsonl": {"f1": 0.79, "roc_auc": 0.91, "coded_recall": 0.69, "hard_negative_fpr": 0.13},
+    "T71.jsonl": {"f1": 0.845, "roc_auc": 0.955, "coded_recall": 0.81, "hard_negative_fpr": 0.13},  # raised 2026-12-07
     "T72.jsonl": {"f1": 0.9, "roc_auc": 0.97, "coded_recall": 0.85, "hard_negative_fpr": 0.07},
     # The eleventh session (2026-12-07): the European markets' names and markers, and four European training writers
     # (T73-T76), with one blind set written beside them, D42 (a European night's queue). F1 / ROC AUC / coded recall /
@@ -630,15 +678,27 @@ DEV_FLOORS = {
     #   T77 (India) 0.840-0.852 / 0.966-0.973 / 0.681-0.723 / 0.000-0.028
     #   T78 (Pakistan, Bangladesh) 0.766-0.782 / 0.915-0.921 / 0.580-0.640 / 0.056-0.070
     #   T79 (Sri Lanka, Nepal, South India) 0.829-0.836 / 0.952-0.961 / 0.760-0.780 / 0.011-0.033
-    "D43.jsonl": {"f1": 0.74, "roc_auc": 0.935, "coded_recall": 0.56, "hard_negative_fpr": 0.05},
-    "T77.jsonl": {"f1": 0.82, "roc_auc": 0.955, "coded_recall": 0.65, "hard_negative_fpr": 0.045},
-    "T78.jsonl": {"f1": 0.745, "roc_auc": 0.90, "coded_recall": 0.55, "hard_negative_fpr": 0.09},
+    # The thirteenth session (2026-12-07): South Asia's own scripts (Urdu, Devanagari, Bengali and more) in the offer
+    # markers and the lexicon, "Rs 500" read as a price, and four training writers (T86-T89; T89 writes the region's
+    # scripts). Over three seeds, twelfth session's model -> this one (F1 / ROC AUC / coded recall / hard-negative FPR):
+    #   D43 0.755-0.775 -> 0.820-0.840 / 0.968-0.973 / 0.667-0.700 / 0.020-0.030
+    #   T71 0.818-0.833 -> 0.870-0.881 / 0.967-0.970 / 0.849-0.877 / 0.108-0.118
+    #   T77 -> 0.865-0.870 / 0.976-0.982 / 0.702-0.723 / 0.028
+    #   T78 0.766-0.782 -> 0.844-0.862 / 0.961-0.962 / 0.740-0.800 / 0.085-0.113 (more honest lookalikes flagged now
+    #   that their rupee and taka prices read as prices: its ceiling 0.09 -> 0.125)
+    "D43.jsonl": {"f1": 0.80, "roc_auc": 0.955, "coded_recall": 0.63, "hard_negative_fpr": 0.05},
+    "T77.jsonl": {"f1": 0.845, "roc_auc": 0.965, "coded_recall": 0.68, "hard_negative_fpr": 0.045},
+    "T78.jsonl": {"f1": 0.82, "roc_auc": 0.95, "coded_recall": 0.70, "hard_negative_fpr": 0.125},
     "T79.jsonl": {"f1": 0.81, "roc_auc": 0.94, "coded_recall": 0.73, "hard_negative_fpr": 0.05},
     # The twelfth session (2026-12-07): six training writers (T80 English social selling, T81 Simplified and T82
     # Traditional Chinese, T83 Southeast Asia, T84 Africa, T85 Latin America) and one blind set written beside them,
     # D44 (an English and Chinese night's queue). D44 scored before they joined training / after, seeds 0-2:
     #   F1 0.994 / 0.994-1.000, ROC AUC 1.000 / 1.000, coded recall 1.000 / 1.000, hard-negative FPR 0.015 / 0-0.015
     "D44.jsonl": {"f1": 0.97, "roc_auc": 0.995, "coded_recall": 0.95, "hard_negative_fpr": 0.035},
+    # D45, a night's queue of English and Chinese platforms with a fifth code-mixed (thirteenth session, written beside
+    # T86-T89, 278 rows): F1 0.987 before they joined training, 0.987-1.000 after (seeds 0-2); coded recall 0.962-1.000,
+    # hard-negative FPR 0.000.
+    "D45.jsonl": {"f1": 0.96, "roc_auc": 0.995, "coded_recall": 0.93, "hard_negative_fpr": 0.03},
 }
 
 
@@ -676,7 +736,10 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
     training writers (T80-T85) and D44 (43 sets): seeds 0-2 on the 42 before D44 went from 310 / 115 / 20, 289 / 94 /
     21, 313 / 101 / 18 (this machine) to 293 / 122 / 22, 320 / 79 / 20, 279 / 103 / 22, the same within the seeds'
     spread; with three networks averaged in the semantic stage, 295 / 114 / 21, 291 / 93 / 18, 302 / 94 / 18.  D44
-    adds at most one negative."""
+    adds at most one negative.  The thirteenth session (South Asia's scripts in the markers and the lexicon, "Rs 500"
+    as a price, T86-T89 in training; D45 added, at most one negative): on the 42 sets 255 / 111 / 22, 256 / 94 / 18,
+    260 / 100 / 19 over seeds 0-2 (the round before the last names and markers: 253 / 112 / 23); the offers missed
+    bound 335 -> 295, the ordinary listings' 24 -> 26 for that round's 23."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
@@ -686,9 +749,10 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
             ordinary += row.category == "ordinary" and result.flagged
     report(f"blind sets together: {missed} offers missed, {negatives} negatives flagged ({ordinary} ordinary)")
     if trained_scorer.semantic is not None:
-        assert missed <= 335 and negatives <= 125 and ordinary <= 24, (missed, negatives, ordinary)
+        assert missed <= 295 and negatives <= 125 and ordinary <= 26, (missed, negatives, ordinary)
     else:  # a checkout without the 'semantic' extra: stage one alone
-        assert missed <= 550 and negatives <= 135 and ordinary <= 19, (missed, negatives, ordinary)
+        # 501 / 128 / 15 on the 42 sets (twelfth session), 448 / 143 / 13 with South Asia's scripts (thirteenth)
+        assert missed <= 500 and negatives <= 160 and ordinary <= 19, (missed, negatives, ordinary)
 
 
 def test_real_reviews_raise_few_false_alarms(trained_scorer, report) -> None:
@@ -805,6 +869,13 @@ def test_a_lookalike_denied_in_any_market_language_stops_nothing(rules: RuleSet,
     ("lugave omulamu, bei 700k", "pangolin"),
     ("pembe ya kifaru kg 2, cash only", "rhino_horn"),
     ("gaida ko khag asli 600 gram", "rhino_horn"),
+    # South Asia's names in its own scripts (thirteenth session)
+    ("ہاتھی دانت کی پرانی چوڑیاں", "ivory"),
+    ("ریچھ کا پتہ خشک", "bear_bile"),
+    ("बाघ के नाखून चांदी में", "tiger"),
+    ("गैंडे का सींग असली", "rhino_horn"),
+    ("হাতির দাঁতের চুড়ি", "ivory"),
+    ("প্যাঙ্গোলিন জীবিত", "pangolin"),
     ("itlog ng pawikan, 1 dozen, pick up", "sea_turtle"),
     ("asli hatha jodi, siddh, 5100 rs", "reptiles"),
     ("Turtle soup calipee, dried, 5 kg", "sea_turtle"),
@@ -884,7 +955,12 @@ def test_without_in_any_market_language_denies_a_term(rules: RuleSet, title: str
                                               ("Brille in Schildpatt-Optik, Acetat", "hawksbill"),
                                               ("Occhiali da sole tartarugati, nuovi", "hawksbill"),
                                               ("Borsa leopardata in ecopelle", "big_cats"),
-                                              ("Büffelhorn Messergriff, poliert", "rhino_horn")])
+                                              ("Büffelhorn Messergriff, poliert", "rhino_horn"),
+                                              # South Asia's kitchen and cosmetics (thirteenth session)
+                                              ("Kasturi manjal powder for face, 100g", "musk"),
+                                              ("Kasuri methi 100g pack, also called kasturi methi", "musk"),
+                                              ("कस्तूरी हल्दी पाउडर 200 ग्राम", "musk"),
+                                              ("Lal chandan face pack powder 100g", "rosewood")])
 def test_the_everyday_sense_of_a_name_is_excluded(rules: RuleSet, title: str, group: str) -> None:
     evidence = rules.evaluate(normalise(title))
     assert group in {e.group for e in evidence if e.rule == "exclusion"}
