@@ -6,6 +6,7 @@ search texts re-encoded into other alphabets with the same machinery.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -20,8 +21,23 @@ _UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 
 def _is_word_char(char: str) -> bool:
     """a-z, 0-9 and the letters of other spaced alphabets (é, ừ, ß): a Latin term must not start or end inside
-    a word of them ("giá", price, is not inside "giác"). Chinese, Japanese and Korean characters are not."""
-    return char in _WORDCHAR_SET or (char.isalpha() and not _UNSPACED.match(char))
+    a word of them ("giá", price, is not inside "giác"). Chinese, Japanese and Korean characters are not.
+
+    The vowel signs and other combining marks of South Asia's scripts belong to the word they are written in, as
+    letters do: Nepali "सालको" (of the sal tree) holds "सालक" (pangolin) only if its "ो" is not part of the word."""
+    if char in _WORDCHAR_SET:
+        return True
+    if _UNSPACED.match(char):
+        return False
+    return char.isalpha() or unicodedata.category(char) in _COMBINING_MARKS
+
+
+_COMBINING_MARKS = frozenset({"Mn", "Mc"})
+# Endings that inflect a word without changing what it names and begin with a vowel sign, so a term may end
+# right before them: Hindi and Nepali plurals ("बाघों", of tigers; "खालें", skins) and Bengali's genitive
+# ("বাঘের", the tiger's).  Endings that begin with a letter ("बाघको") are not followed: the lexicon lists
+# those forms, as it lists "tigers".
+_INFLECTION_AFTER = re.compile("(?:\u094b\u0902|\u0947\u0902|\u09c7\u09b0(?:\u09be)?)(?![^\W_])")
 
 
 class Span(NamedTuple):
@@ -113,7 +129,8 @@ class TermMatcher:
             start = end + 1 - length
             if latin_start and start and _is_word_char(text[start - 1]):
                 continue
-            if latin_end and end + 1 < size and _is_word_char(text[end + 1]):
+            if latin_end and end + 1 < size and _is_word_char(text[end + 1]) and not (
+                    text[end + 1] >= "\u0900" and _INFLECTION_AFTER.match(text, end + 1)):
                 continue
             if length > best.get(start, 0):
                 best[start] = length

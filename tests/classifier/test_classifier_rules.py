@@ -35,6 +35,18 @@ def test_matcher_finds_cjk_substrings_and_latin_whole_words() -> None:
     assert [(s.start, s.term) for s in matcher.find("tiger bones, tiger bone")] == [(0, "tiger"), (13, "tiger bone")]
 
 
+def test_matcher_reads_south_asian_vowel_signs_as_part_of_the_word() -> None:
+    """A vowel sign is written inside its word: "सालको" (Nepali, of the sal tree) does not hold "सालक" (pangolin),
+    nor "ीबाघ" a tiger.  Plural and genitive endings that begin with one still leave the term standing."""
+    matcher = TermMatcher(["सालक", "बाघ", "বাঘ"])
+    assert matcher.find("सालको काठ बिक्रीमा") == []
+    assert [s.term for s in matcher.find("सालक बेच्छु")] == ["सालक"]
+    assert matcher.find("हाथीबाघ") == [] and matcher.find("चीबाघ") == []
+    assert [s.term for s in matcher.find("बाघों की खाल")] == ["बाघ"]
+    assert [s.term for s in matcher.find("বাঘের চামড়া")] == ["বাঘ"]
+    assert matcher.find("বাঘেরটা") == [] and matcher.find("बाघको छाला") == []
+
+
 def test_matcher_finds_overlapping_terms() -> None:
     matcher = TermMatcher(["mammoth ivory", "ivory"])
     assert [s.term for s in matcher.find("mammoth ivory")] == ["mammoth ivory", "ivory"]
