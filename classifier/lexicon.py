@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 CORE_LANGS = ("zh", "en", "pinyin", "emoji")
 #: Plain names used on other languages' marketplaces: Latin script matched like English, Thai like Chinese (unspaced).
 OTHER_LANGS = ("es", "fr", "pt", "it", "de", "vi", "id", "tl", "sw", "th", "hi", "bn", "ne", "si", "yo", "lg", "zu", "af", "lo", "my", "km", "ha",
-              "ms", "ur", "sn", "ig", "ta", "nl", "pl", "cs", "ro", "hu")
+              "ms", "ur", "sn", "ig", "ta", "nl", "pl", "cs", "ro", "hu", "gu", "mr", "pa")
 LANGS = frozenset(CORE_LANGS + OTHER_LANGS)
 KINDS = ("species", "product", "coded", "intent", "exclusion")
 HIT_KINDS = ("species", "product", "coded")  # kinds that point at a wildlife group

@@ -37,7 +37,7 @@ _COMBINING_MARKS = frozenset({"Mn", "Mc"})
 # right before them: Hindi and Nepali plurals ("बाघों", of tigers; "खालें", skins) and Bengali's genitive
 # ("বাঘের", the tiger's).  Endings that begin with a letter ("बाघको") are not followed: the lexicon lists
 # those forms, as it lists "tigers".
-_INFLECTION_AFTER = re.compile("(?:\u094b\u0902|\u0947\u0902|\u09c7\u09b0(?:\u09be)?)(?![^\W_])")
+_INFLECTION_AFTER = re.compile("(?:\u094b\u0902|\u0947\u0902|\u09c7\u09b0(?:\u09be)?)(?![^\\W_])")
 
 
 class Span(NamedTuple):

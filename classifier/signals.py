@@ -78,7 +78,10 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                   r"|\d\s?[$€£]|现金结|现结(?![果构束合石晶])|现金交易"
                   # South Asia's own scripts: the price (कीमत, दाम, قیمت, দাম, මිල, விலை), rupees before or after the
                   # number, and "Rs 500" (not कीमती, قیمتی, দামি: precious, valuable)
-                  + _whole_words_of("कीमत क़ीमत दाम मूल्य", "\u0900-\u097f") + _whole_words_of("দাম মূল্য", "\u0980-\u09ff")
+                  + _whole_words_of("कीमत क़ीमत दाम मूल्य किंमत", "\u0900-\u097f") + _whole_words_of("দাম মূল্য", "\u0980-\u09ff")
+                  # Gujarati and Gurmukhi (Punjabi) prices: કિંમત, ભાવ; ਕੀਮਤ, ਮੁੱਲ, ਰੇਟ (not કિંમતી, ਕੀਮਤੀ: precious)
+                  + _whole_words_of("કિંમત ભાવ", "\u0a80-\u0aff") + _whole_words_of("ਕੀਮਤ ਮੁੱਲ ਰੇਟ", "\u0a00-\u0a7f")
+                  + r"|રૂપિયા|ਰੁਪਏ|ரூபாய்|\d\s?(?:રૂ|ਰੁ)|(?:રૂ|ਰੁ)\.?\s?\d"
                   + r"|\d\s?(?:रुपये|रुपए|रुपया|रुपैयाँ|रु|रू)(?![\u0900-\u097f])|रु(?<![\u0900-\u097f]रु)\.?\s?\d"
                   r"|रू(?<![\u0900-\u097f]रू)\.?\s?\d|قیمت|قيمت|ریٹ|روپے|روپیہ|روپئے|\d\s?روپ"
                   r"|මිල|விலை|\d\s?(?:රු|ரூ)|(?:රු|ரூ)\.?\s?\d"
@@ -93,7 +96,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\d\s?(?:pi[eè]ces|peças|pecas|unidades|unités|vipande|biji|ekor|cái|tola)\b|\b(?:kilo|guda|vipande)\s?\d"
                      r"|\bla (?:douzaine|docena)\b|\bel ciento\b|\bpor kilo\b|\bpar kilo\b|\blotes? de \d"
                      # South Asia's scripts: kilos, grams, tola, pieces, wholesale (थोक, ہول سیل, পাইকারি)
-                     r"|\d\s?(?:किलो|ग्राम|तोला|पीस|کلو|گرام|تولہ|تولے|پیس|কেজি|গ্রাম|ভরি|পিস)|थोक|ہول سیل|পাইকারি"),
+                     r"|\d\s?(?:किलो|ग्राम|तोला|पीस|کلو|گرام|تولہ|تولے|پیس|কেজি|গ্রাম|ভরি|পিস)|थोक|ہول سیل|পাইকারি"
+                     # and in Gujarati, Gurmukhi and Tamil: kilos, grams, tonnes
+                     r"|\d\s?(?:કિલો|ગ્રામ|ਕਿਲੋ|ਗ੍ਰਾਮ|கிலோ|கிராம்|டன்)"),
         ("contact", r"微信|威信|薇信|v信|vx|wx\b|wechat|加v|加微|\bv[:：]\s?[a-z0-9_]|qq\s?[:：]?\s?\d{5,}|扣扣"
                     r"|telegram|\btg\b|whatsapp|wa\.me|\bline\s?(?:id)?\s?[:：@]|加line|\bsignal\b"
                     r"|\bdm\b|\bpm\b|\binbox\b|message me|text me|私聊|私信|私讯|私发|私我|有意\s?v\b|联系我|电联|详询|咨询"
@@ -110,6 +115,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                     r"|संपर्क|व्हाट्सएप|व्हाट्सऐप|वॉट्सऐप|व्हाट्सअप|कॉल करें|फोन करें|फ़ोन करें|इनबॉक्स"
                     r"|رابطہ|رابطے|واٹس ایپ|واٹس اپ|وٹس ایپ|واٹساپ|کال کریں|فون کریں|ان باکس|انباکس"
                     r"|যোগাযোগ|ইমো(?![\u0980-\u09ff])|হোয়াটসঅ্যাপ|হোয়াটসআপ|ইনবক্স|কল করুন|ফোন করুন|அழைக்கவும்|தொடர்புக்கு|தொடர்பு கொள்ள|අමතන්න"
+                    r"|સંપર્ક|વોટ્સએપ|વોટ્સઅપ|ફોન કરો|ਸੰਪਰਕ|ਵਟਸਐਪ|ਵੱਟਸਐਪ|ਫੋਨ ਕਰੋ|ਫ਼ੋਨ ਕਰੋ|फोन करा|வாட்ஸ்அப்|வாட்ஸ் அப்"
                     r"|\d(?<!\d\d)(?<=0)3\d{2}[\s-]?\d{7}(?!\d)|\d(?<!\d\d)(?<=0)1[3-9]\d{2}[\s-]?\d{6}(?!\d)"
                     r"|\d(?<![\d-]\d)(?<=[6-9])\d{4}[\s-]?\d{5}(?!\d)"),
         # invitations to get in touch (no channel named): 懂的来, 有意者, 要的扣1, 留言, "serious buyers only", "lmk"
@@ -180,6 +186,9 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                  # Sinhala, Tamil), and romanised Urdu's "barae farokht"
                  r"|बिकाऊ|बेच(?:ना|ने|ता|ती|ते|ूंगा|ेंगे|्न)|उपलब्ध(?!ि)|खरीदना|खरीदने|पाइन्छ"
                  r"|فروخت|دستیاب|بیچنا|بیچنے|خریدنا|خریدار|বিক্রয়|কিনতে চাই|විකිණීමට|විකුණන්න|விற்பனை"
+                 # Gujarati, Punjabi (Gurmukhi and Shahmukhi), Marathi and Tamil: sell, for sale, available
+                 r"|વેચવા|વેચાણ|વેચું છું|વેચીએ છીએ|ਵਿਕਾਊ|ਵੇਚਣ|ਵਿਕਰੀ|وکاؤ|ویچن|विक्री|विकणे|विकायच|विकायला"
+                 r"|விற்க|கிடைக்கும்"
                  r"|\bbara[ey]?e? fa?rokht\b|\bfarokht\b|\bfrokht\b|\bdastiyab\b|\bdastyab\b"),
         # the seller says the papers are missing: the opposite of documented legal trade
         ("undocumented", r"\bno (?:cites|papers?|paperwork|permits?|docs|documents?|certs?|certificates?|ring|band"
@@ -236,7 +245,12 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                         r"|\bpolicja\b|\bzatrzyma\w*|\bskonfiskowa\w*|\bseprona\b|\bguardia civil\b|\bofb\b"
                         # South Asia's scripts: seized, smuggler/smuggling, forest department, police, rescued
                         r"|जब्त|ज़ब्त|तस्कर|वन विभाग|पुलिस|گرفتار|گرفتاری|گرفتاریاں|برآمد|ضبط|پولیس|اسمگل|سمگل|محکمہ جنگلی حیات"
-                        r"|পাচার|উদ্ধার|পুলিশ|বন বিভাগ|\btaskar\w*|\bzabt\b"),
+                        r"|পাচার|উদ্ধার|পুলিশ|বন বিভাগ|\btaskar\w*|\bzabt\b"
+                        # and in Gujarati, Gurmukhi, Tamil and Marathi; "crime", "illegal" in South Asia's scripts
+                        r"|જપ્ત|ધરપકડ|વન વિભાગ|પોલીસ|દાણચોર|ਗ੍ਰਿਫਤਾਰ|ਗ੍ਰਿਫ਼ਤਾਰ|ਬਰਾਮਦ|ਜ਼ਬਤ|ਜਬਤ|ਪੁਲਿਸ|ਜੰਗਲਾਤ ਵਿਭਾਗ|ਤਸਕਰ"
+                        r"|கைது|பறிமுதல்|வனத்துறை|காவல்துறை|கடத்தல்|जप्त|वनविभाग"
+                        r"|अपराध|अवैध|गैरकानूनी|ग़ैरकानूनी|غیر قانونی|جرم(?![\u0600-\u06ff])|অপরাধ|অবৈধ|ગુનો|ગેરકાયદે|ਜੁਰਮ|ਗੈਰ-ਕਾਨੂੰਨੀ"
+                        r"|ਗ਼ੈਰ-ਕਾਨੂੰਨੀ|சட்டவிரோத"),
         ("advocacy", r"保护|拒绝|抵制|禁止|禁令(?!前)|禁售|濒危|灭绝|濒临|公益|倡议|呼吁|宣传|没有买卖就没有杀害|野生动物保护法|提醒|转发(?<!欢迎转发)"
                      r"|\bsay no\b|\breminder\b|\bbelongs? on\b|#[a-z\u4e00-\u9fff]{3,}(?![\d-])|\bwildaid\b|\biucn\b"
                      r"|\bprotect(?:ion\w*|ed|ing|s)?\b|\bconserv(?:ation\w*|ancy|es?)\b|\bendangered\b|\bextinct\w*|\bban(?<!pre-ban)(?<!pre ban)(?:s|ned)?\b|\bcampaign\b"
@@ -248,7 +262,7 @@ _PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
                      r"|\bin via di estinzione\b|\bstroperij\b|\bstropers\b|\bk[łl]usownic\w*|\bgatunk\w* zagro[żz]on\w*"
                      r"|\besp[èe]ces? (?:menac[ée]es?|prot[ée]g[ée]es?)\b"
                      # South Asia's scripts: conservation, endangered, extinct
-                     r"|संरक्षण|लुप्तप्राय|विलुप्त|تحفظ|معدوم|نایاب نسل|সংরক্ষণ|বিলুপ্ত|বিপন্ন"),
+                     r"|संरक्षण|लुप्तप्राय|विलुप्त|تحفظ|معدوم|نایاب نسل|সংরক্ষণ|বিলুপ্ত|বিপন্ন|સંરક્ષણ|ਸੰਭਾਲ|அழிந்து வரும்"),
         ("news", r"新闻|报道|记者|据悉|日电|消息|发布|通报|纪录片|研究|专家|调查|报告|谣言|辟谣|科普|\bnews\b|\breport\w*\b"
                  r"|\bpodcast\w*|\bepisode\b|\bwebinar\b|\bvolunteer\w*|播客|志愿者"
                  r"|\bdoc\b|\bnetflix\b|\barticle\b|\bmyth\b"
