@@ -32,7 +32,7 @@ OPTIONAL_GROUP_FIELDS = {"notes"}
 # Chinese, English, emoji and pinyin, and the plain names of other languages' marketplaces (Latin script).
 LANGS = {"zh", "en", "emoji", "pinyin", "es", "fr", "pt", "it", "de", "vi", "id", "tl", "sw", "th", "hi", "bn", "ne", "si", "yo",
          "lg", "zu", "af", "lo", "my", "km", "ha", "ms", "ur", "sn", "ig", "ta",
-         "nl", "pl", "cs", "ro", "hu"}
+         "nl", "pl", "cs", "ro", "hu", "gu", "mr", "pa"}
 CORE_LANGS = {"zh", "en", "emoji", "pinyin"}
 POSITIVE_KINDS = {"species", "product", "coded", "intent"}
 KINDS = POSITIVE_KINDS | {"exclusion"}
