@@ -19,6 +19,14 @@ _UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
                        "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
+_COMBINING_MARKS = frozenset({"Mn", "Mc"})
+# Endings that inflect a word without changing what it names and begin with a vowel sign, so a term may end
+# right before them: Hindi and Nepali plurals ("बाघों", of tigers; "खालें", skins) and Bengali's genitive
+# ("বাঘের", the tiger's).  Endings that begin with a letter ("बाघको") are not followed: the lexicon lists
+# those forms, as it lists "tigers".
+_INFLECTION_AFTER = re.compile("(?:\u094b\u0902|\u0947\u0902|\u09c7\u09b0(?:\u09be)?)(?![^\\W_])")
+
+
 def _is_word_char(char: str) -> bool:
     """a-z, 0-9 and the letters of other spaced alphabets (é, ừ, ß): a Latin term must not start or end inside
     a word of them ("giá", price, is not inside "giác"). Chinese, Japanese and Korean characters are not.
@@ -30,14 +38,6 @@ def _is_word_char(char: str) -> bool:
     if _UNSPACED.match(char):
         return False
     return char.isalpha() or unicodedata.category(char) in _COMBINING_MARKS
-
-
-_COMBINING_MARKS = frozenset({"Mn", "Mc"})
-# Endings that inflect a word without changing what it names and begin with a vowel sign, so a term may end
-# right before them: Hindi and Nepali plurals ("बाघों", of tigers; "खालें", skins) and Bengali's genitive
-# ("বাঘের", the tiger's).  Endings that begin with a letter ("बाघको") are not followed: the lexicon lists
-# those forms, as it lists "tigers".
-_INFLECTION_AFTER = re.compile("(?:\u094b\u0902|\u0947\u0902|\u09c7\u09b0(?:\u09be)?)(?![^\\W_])")
 
 
 class Span(NamedTuple):
@@ -129,6 +129,7 @@ class TermMatcher:
             start = end + 1 - length
             if latin_start and start and _is_word_char(text[start - 1]):
                 continue
+            # (the endings are Devanagari and Bengali: a Latin letter after a term never starts one)
             if latin_end and end + 1 < size and _is_word_char(text[end + 1]) and not (
                     text[end + 1] >= "\u0900" and _INFLECTION_AFTER.match(text, end + 1)):
                 continue

@@ -35,6 +35,7 @@ __all__ = ["NEGATION_WORDS_LATIN", "SIGNAL_FAMILIES", "SignalMatcher", "signal_l
 
 SIGNAL_FAMILIES = ("offer", "mention", "depiction", "legal")
 
+
 def _whole_words_of(words: str, script: str) -> str:
     """``|w1|w2…``: each word matched where no letter or vowel sign of its ``script`` (a character range) stands
     right before or after it, written stem first so that SignalMatcher finds it by its stem in one scan.  The

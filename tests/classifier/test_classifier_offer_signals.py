@@ -514,25 +514,23 @@ def test_offers_in_the_languages_of_africa_and_south_asia_are_flagged_and_their_
                   "Gendarmerie: deux trafiquants interpellés avec 40 kg d'écailles de pangolin"]
     for title in lookalikes:
         assert not trained_scorer.score(title).flagged, title
-    # in the region's own scripts (thirteenth session): Hindi and Bengali offers, and the news of seizures
-    scripts = [("बाघ की खाल बिकाऊ है", "संपर्क करें व्हाट्सएप 98765 43210"),
-               ("बाघ के नाखून असली, चांदी में जड़े", "कीमत 35000 रुपये, कूरियर उपलब्ध"),
-               ("বাঘের চামড়া বিক্রি হবে", "যোগাযোগ ইমো 01712-345678"),
-               ("হাতির দাঁতের চুড়ি বিক্রয়", "দাম ৫০০০০ টাকা, কুরিয়ারে পাঠানো হয়")]
-    for title, description in scripts:
+    # in the region's own scripts: Hindi and Bengali offers (thirteenth session), Gujarati, Tamil and Punjabi ones
+    # (fourteenth: none was flagged before their names and markers); the news of seizures and a kitchen spice are not
+    offers = [("बाघ की खाल बिकाऊ है", "संपर्क करें व्हाट्सएप 98765 43210"),
+              ("बाघ के नाखून असली, चांदी में जड़े", "कीमत 35000 रुपये, कूरियर उपलब्ध"),
+              ("বাঘের চামড়া বিক্রি হবে", "যোগাযোগ ইমো 01712-345678"),
+              ("হাতির দাঁতের চুড়ি বিক্রয়", "দাম ৫০০০০ টাকা, কুরিয়ারে পাঠানো হয়"),
+              ("હાથીદાંતનો જૂનો હાર વેચવાનો છે", "કિંમત 30000 રૂપિયા, વોટ્સએપ કરો 98250 12345"),
+              ("புலி நகம் டாலர் விற்பனைக்கு", "விலை 25000 ரூபாய், வாட்ஸ்அப் 94432 10987"),
+              ("ਕਸਤੂਰੀ ਨਾਫਾ ਵਿਕਾਊ", "ਕੀਮਤ 40000, ਸੰਪਰਕ ਵਟਸਐਪ 98140 55555")]
+    for title, description in offers:
         assert trained_scorer.score(title, description).flagged, title
-    for title in ["وائلڈ لائف حکام نے اسمگلر گرفتار کر لیا، شیر کی کھال برآمد",
-                  "वन विभाग ने बाघ की खाल के साथ तस्कर को पकड़ा", "সুন্দরবনে বাঘের চামড়াসহ পাচারকারী আটক"]:
-        assert not trained_scorer.score(title).flagged, title
-    # Gujarati, Tamil and Punjabi (fourteenth session): none of these was flagged before their names and markers
-    scripts = [("હાથીદાંતનો જૂનો હાર વેચવાનો છે", "કિંમત 30000 રૂપિયા, વોટ્સએપ કરો 98250 12345"),
-               ("புலி நகம் டாலர் விற்பனைக்கு", "விலை 25000 ரூபாய், வாட்ஸ்அப் 94432 10987"),
-               ("ਕਸਤੂਰੀ ਨਾਫਾ ਵਿਕਾਊ", "ਕੀਮਤ 40000, ਸੰਪਰਕ ਵਟਸਐਪ 98140 55555")]
-    for title, description in scripts:
-        assert trained_scorer.score(title, description).flagged, title
-    for title, description in [("வனத்துறையினர் யானை தந்தம் பறிமுதல், இருவர் கைது", ""),
-                               ("ਜੰਗਲਾਤ ਵਿਭਾਗ ਨੇ ਤਸਕਰ ਨੂੰ ਹਾਥੀ ਦੰਦ ਸਮੇਤ ਗ੍ਰਿਫਤਾਰ ਕੀਤਾ", ""),
-                               ("કસ્તુરી હળદર પાવડર 100 ગ્રામ", "કિંમત 120 રૂપિયા")]:
+    not_offers = [("وائلڈ لائف حکام نے اسمگلر گرفتار کر لیا، شیر کی کھال برآمد", ""),
+                  ("वन विभाग ने बाघ की खाल के साथ तस्कर को पकड़ा", ""), ("সুন্দরবনে বাঘের চামড়াসহ পাচারকারী আটক", ""),
+                  ("வனத்துறையினர் யானை தந்தம் பறிமுதல், இருவர் கைது", ""),
+                  ("ਜੰਗਲਾਤ ਵਿਭਾਗ ਨੇ ਤਸਕਰ ਨੂੰ ਹਾਥੀ ਦੰਦ ਸਮੇਤ ਗ੍ਰਿਫਤਾਰ ਕੀਤਾ", ""),
+                  ("કસ્તુરી હળદર પાવડર 100 ગ્રામ", "કિંમત 120 રૂપિયા")]
+    for title, description in not_offers:
         assert not trained_scorer.score(title, description).flagged, title
 
 
