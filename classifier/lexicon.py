@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from classifier.parts import AnimalName, PartWord
 from classifier.text import normalise
 from wildwatch.resources import LEXICON_DIR
 from wildwatch.errors import UserError
@@ -59,6 +60,12 @@ DESCRIPTIONS_FILE = "descriptions.csv"  # what an item looks like or is used for
 DESCRIPTION_COLUMNS = ("name", "group", "features", "min_features", "objects", "unless", "confidence", "source",
                        "added", "verified", "note")
 REQUIRED_DESCRIPTION_FIELDS = ("name", "group", "features", "min_features", "confidence")
+PARTS_FILE = "parts.csv"  # each language's part words (skin, tusk, scales...), paired with species names by the rules
+PART_COLUMNS = ("term", "lang", "part", "confidence", "source", "added", "verified", "note")
+REQUIRED_PART_FIELDS = ("term", "lang", "part", "confidence")
+ANIMALS_FILE = "animals.csv"  # traded animals' common names per language, read only beside a part word
+ANIMAL_COLUMNS = ("term", "lang", "group", "source", "added", "verified", "note")
+REQUIRED_ANIMAL_FIELDS = ("term", "lang", "group")
 LEGAL_COLUMNS = (
     "term", "lang", "group", "taxon_id", "category", "confidence", "legal_basis", "source", "added", "verified", "note",
 )
@@ -179,6 +186,8 @@ class Lexicon:
     source_dir: str = ""
     contexts: tuple[ContextRule, ...] = ()
     descriptions: tuple[DescriptionRule, ...] = ()
+    parts: tuple[PartWord, ...] = ()
+    animals: tuple[AnimalName, ...] = ()
 
     def by_kind(self, kind: str) -> list[LexiconEntry]:
         return [e for e in self.entries if e.kind == kind]
@@ -292,6 +301,12 @@ def _confidence_verified_added(values: dict[str, str], fail) -> tuple[float, boo
     if not 0.0 <= confidence <= 1.0:
         fail("confidence", f"{confidence} is outside 0..1")
         return None
+    verified = _verified_added(values, fail)
+    return None if verified is None else (confidence, verified)
+
+
+def _verified_added(values: dict[str, str], fail) -> bool | None:
+    """The ``verified`` flag (checked with the ``added`` date), or None after ``fail(column, reason)``."""
     verified_raw = values["verified"].lower()
     if verified_raw not in _TRUE | _FALSE:
         fail("verified", f"'{values['verified']}' is not true/false")
@@ -302,7 +317,7 @@ def _confidence_verified_added(values: dict[str, str], fail) -> tuple[float, boo
         except ValueError:
             fail("added", f"'{values['added']}' is not an ISO date (YYYY-MM-DD)")
             return None
-    return confidence, verified_raw in _TRUE
+    return verified_raw in _TRUE
 
 
 def _parse_entry(
@@ -485,6 +500,65 @@ def _load_descriptions(path: Path, groups: dict[str, Group],
     return tuple(rules)
 
 
+def _word_rows(path: Path, file: str, columns: tuple[str, ...], required: tuple[str, ...], issues: list[LexiconIssue],
+               check, key_columns: tuple[str, ...]):
+    """(line, values, normalised term, what ``check`` returned) of each good row of a word table (parts.csv,
+    animals.csv); a bad row is named in ``issues`` and skipped, as is a row repeating another's term and
+    ``key_columns``.  ``check(values, fail)`` returns None after ``fail(column, reason)`` for a bad row."""
+    if not path.is_file():
+        return
+    seen: dict[tuple, int] = {}
+    for line, row in _read_rows(path, columns, required):
+        started = _row_start(file, line, row, columns, required, "term", issues)
+        if started is None:
+            continue
+        values, fail = started
+        if values["lang"] not in LANGS:
+            fail("lang", f"'{values['lang']}' is not a known language code")
+            continue
+        checked = check(values, fail)
+        if checked is None:
+            continue
+        term = normalise(values["term"])
+        if not term:
+            fail("term", f"'{values['term']}' is empty after normalisation")
+            continue
+        key = (term, *(values[c] for c in key_columns))
+        if key in seen:
+            what = " and ".join(("term", *key_columns)).replace("lang", "language")
+            fail("term", f"duplicate of line {seen[key]} (same {what})")
+            continue
+        seen[key] = line
+        yield line, values, term, checked
+
+
+def _load_parts(path: Path, issues: list[LexiconIssue]) -> tuple[PartWord, ...]:
+    """parts.csv rows: each language's part words."""
+    return tuple(
+        PartWord(term, values["lang"], values["part"], confidence, values["source"], values["added"], verified,
+                 values["note"], line)
+        for line, values, term, (confidence, verified) in _word_rows(
+            path, PARTS_FILE, PART_COLUMNS, REQUIRED_PART_FIELDS, issues, _confidence_verified_added, ("lang",))
+    )
+
+
+def _load_animals(path: Path, groups: dict[str, Group], issues: list[LexiconIssue]) -> tuple[AnimalName, ...]:
+    """animals.csv rows: the traded animals' common names, per language and group."""
+
+    def check(values: dict[str, str], fail) -> bool | None:
+        if values["group"] == ANY_GROUP or (groups and values["group"] not in groups):
+            fail("group", f"group '{values['group']}' is not in groups.csv")
+            return None
+        return _verified_added(values, fail)
+
+    return tuple(
+        AnimalName(term, values["lang"], values["group"], values["source"], values["added"], verified, values["note"],
+                   line)
+        for line, values, term, verified in _word_rows(
+            path, ANIMALS_FILE, ANIMAL_COLUMNS, REQUIRED_ANIMAL_FIELDS, issues, check, ("lang", "group"))
+    )
+
+
 def read_legal(path: Path) -> list[tuple[int, dict]]:
     """The rows of legal.csv (legal lookalikes) with their line numbers; LexiconError if unreadable."""
     return _read_rows(path, LEGAL_COLUMNS, ("term", "lang", "group", "category", "confidence", "legal_basis"))
@@ -537,6 +611,10 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
     contexts = _load_contexts(contexts_path, groups, issues)
     descriptions_path = directory / DESCRIPTIONS_FILE
     descriptions = _load_descriptions(descriptions_path, groups, issues)
+    parts_path = directory / PARTS_FILE
+    parts = _load_parts(parts_path, issues)
+    animals_path = directory / ANIMALS_FILE
+    animals = _load_animals(animals_path, groups, issues)
     legal_path = directory / LEGAL_FILE
     if legal_path.is_file():
         entries += _load_legal(legal_path, groups, issues, {(e.normalised, e.group) for e in entries if e.kind == "exclusion"})
@@ -552,12 +630,15 @@ def load_lexicon(directory: Path | str = LEXICON_DIR, *, strict: bool = False) -
         groups=groups,
         version=_hash_files(
             terms_path, groups_path,
-            *(p for p in (contexts_path, legal_path, descriptions_path) if p.is_file())
+            *(p for p in (contexts_path, legal_path, descriptions_path, parts_path, animals_path)
+              if p.is_file())
         ),
         issues=tuple(issues),
         source_dir=str(directory),
         contexts=contexts,
         descriptions=descriptions,
+        parts=parts,
+        animals=animals,
     )
 
 

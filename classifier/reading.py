@@ -51,7 +51,7 @@ def _wildlife(evidence: tuple[Evidence, ...]) -> str:
     for group in sorted(strengths, key=strengths.get, reverse=True)[:2]:
         terms: list[str] = []
         for e in sorted((e for e in evidence if e.group == group and e.rule in HIT_RULES), key=lambda e: -e.weight):
-            word = f"described: {e.matched}" if e.rule == "description" else e.term
+            word = f"described: {e.matched}" if e.rule == "description" else (e.matched if e.rule == "part" else e.term)
             if word not in terms:
                 terms.append(word)
         parts.append(f"{group} ({', '.join(terms[:_MAX_TERMS])})")

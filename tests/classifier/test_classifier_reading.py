@@ -17,6 +17,12 @@ def test_a_flag_names_its_wildlife_evidence_and_its_trade_signals() -> None:
     assert reading == "Offer: ivory (象牙), with price, contact."
 
 
+def test_a_part_beside_an_animal_is_named_as_the_text_writes_it() -> None:
+    part = Evidence("part", "piel+leopardo", "piel de leopardo", "big_cats", "product", "title", 0.6)
+    reading = offer_reading([part, _signal("offer", "price")], True)
+    assert reading == "Offer: big_cats (piel de leopardo), with price."
+
+
 def test_a_flag_that_also_reads_as_news_says_the_offer_outweighs_it() -> None:
     reading = offer_reading([IVORY, _signal("mention", "enforcement"), _signal("offer", "price"),
                              _signal("offer", "contact")], True)
