@@ -30,7 +30,9 @@ def _semantic_line(semantic: dict[str, Any] | None) -> str:
         return f"Semantic second stage: none ({reason})."
     return (f"Semantic second stage (`classifier.semantic`): {semantic['encoder']} {semantic['encoder_version']} "
             f"sentence embeddings re-score the listings whose stage-one log-odds at the training prevalence reach "
-            f"{semantic['candidate_logit']} ({semantic['n_candidates']} of {semantic['n_fitted']} training rows): "
+            f"{semantic['candidate_logit']} ({semantic['n_candidates']} of {semantic['n_fitted']} training rows"
+            + (f" whose word pieces the encoder knows at least {semantic['min_known_share']:.0%} of; the others keep "
+               f"stage one's score" if semantic.get("min_known_share") else "") + "): "
             f"{semantic['stack_stage_one']:.3f} x stage one + {semantic['stack_semantic']:.3f} x embedding log-odds "
             f"{semantic['stack_intercept']:+.3f}; the embedding log-odds come from "
             f"{semantic.get('embedding_model', 'a logistic regression on the embedding')}.")

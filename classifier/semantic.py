@@ -43,7 +43,7 @@ import numpy as np
 from classifier.inference import logit
 
 __all__ = [
-    "CANDIDATE_LOGIT", "ENCODER", "SEMANTIC_FILE", "SemanticStage", "SemanticUnavailableError", "Encoder",
+    "CANDIDATE_LOGIT", "ENCODER", "MIN_KNOWN_SHARE", "SEMANTIC_FILE", "SemanticStage", "SemanticUnavailableError", "Encoder",
     "available", "fit_semantic_stage", "semantic_text",
 ]
 
@@ -73,6 +73,11 @@ EPOCHS = 25
 # ``semantic.json`` and the scoring code are those of one network.
 NETWORKS = 3
 FOLDS = 5
+# The share of a text's word pieces the encoder's vocabulary must know for the stage to read it.  The encoder was
+# trained on 16 languages: Devanagari, Bengali, Tamil, Gujarati or Gurmukhi text is nearly all unknown pieces to it,
+# and its embedding of such a text says only "unknown script" (a Hindi offer and a Hindi seizure report embed
+# alike).  Such a candidate keeps stage one's score, and the stage is fitted without such rows.
+MIN_KNOWN_SHARE = 0.5
 # Candidate rows each label needs before a stage is fitted: a stacker and a network on a few dozen rows learn noise
 # (a test fixture's 60 candidates, a handful of them negatives, gave a stage that unflagged plain offers).
 MIN_CANDIDATES_PER_LABEL = 30
@@ -162,6 +167,21 @@ class Encoder:
                     log.warning("embedding cache %s unreadable (%s); embedding again", self.cache_path, exc)
         return self._memo
 
+    def known_share(self, texts: Sequence[str]) -> np.ndarray:
+        """For each text, the share of its word pieces the encoder's vocabulary knows (1.0 for a text of none).
+
+        The pieces are the encoder's own tokenizer's (SentencePiece, piece 0 is "unknown"), so the share says
+        what the embedding was built from."""
+        tokenizer = getattr(self._model(), "_tokenizer", None)
+        if tokenizer is None:
+            raise SemanticUnavailableError(f"{ENCODER} {encoder_version()}: no tokenizer to tell which texts it reads")
+        shares = np.ones(len(texts))
+        for i, text in enumerate(texts):
+            pieces = tokenizer.encode(text)[1:-1]  # without the start and end markers
+            if pieces:
+                shares[i] = 1.0 - sum(1 for p in pieces if p == 0) / len(pieces)
+        return shares
+
     def encode(self, texts: Sequence[str], batch: int = 256) -> np.ndarray:
         """(len(texts), 512) float32 embeddings."""
         if not texts:
@@ -225,6 +245,7 @@ class SemanticStage:
     hidden_weights: str | None = None  # base64 float32, 512 x len(coef)
     hidden_bias: str | None = None  # base64 float32, len(coef)
     networks: int = 1  # networks averaged into the hidden layer (NETWORKS); 1 in a stage saved before 2026-12-07
+    min_known_share: float = 0.0  # MIN_KNOWN_SHARE; 0 (every candidate read) in a stage saved before 2026-12-07 (late)
 
     def __post_init__(self) -> None:
         self._coef = np.asarray(self.coef, dtype=np.float64)
@@ -268,15 +289,20 @@ class SemanticStage:
                 encoder: Encoder | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities at the base rate, embedding log-odds or NaN) after the stage.
 
-        ``probabilities`` are stage one's at the base rate; only candidates change.
+        ``probabilities`` are stage one's at the base rate; only candidates change, and of those only the ones
+        the encoder can read (``MIN_KNOWN_SHARE`` of their word pieces known; the stage's ``min_known_share``).
         """
         p = np.asarray(probabilities, dtype=float)
         z = logit(p) - self.prior_shift
         semantic = np.full(len(p), np.nan)
         candidates = np.flatnonzero(z >= self.candidate_logit)
+        encoder = encoder or self.encoder_
+        if candidates.size and self.min_known_share > 0:
+            known = encoder.known_share([texts[i] for i in candidates])
+            candidates = candidates[known >= self.min_known_share]
         if candidates.size == 0:
             return p, semantic
-        vectors = (encoder or self.encoder_).encode([texts[i] for i in candidates])
+        vectors = encoder.encode([texts[i] for i in candidates])
         semantic[candidates] = self.semantic_logits(vectors)
         out = p.copy()
         stacked = self.stacked(z[candidates], semantic[candidates]) + self.prior_shift
@@ -350,13 +376,17 @@ def fit_semantic_stage(texts: Sequence[str], y: np.ndarray, oof_logits: np.ndarr
     y = np.asarray(y, dtype=int)
     z = np.asarray(oof_logits, dtype=float)
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    embeddings = (encoder or Encoder(cache_dir)).encode(list(texts))
+    encoder = encoder or Encoder(cache_dir)
+    embeddings = encoder.encode(list(texts))
+    readable = encoder.known_share(list(texts)) >= MIN_KNOWN_SHARE
     groups = np.asarray(groups)
     folds = min(FOLDS, len(set(groups.tolist())))
     if folds < 2:
         raise ValueError("the semantic stage needs rows from at least two pools to cross-fit")
 
-    candidates = z >= CANDIDATE_LOGIT
+    # Rows the encoder cannot read (MIN_KNOWN_SHARE) teach the network nothing and the stacker a script prior:
+    # they keep stage one's log-odds, at training as at scoring.
+    candidates = (z >= CANDIDATE_LOGIT) & readable
     counts = np.bincount(y[candidates], minlength=2)
     if counts.min() < MIN_CANDIDATES_PER_LABEL:
         raise ValueError(f"the semantic stage needs at least {MIN_CANDIDATES_PER_LABEL} candidate rows of both labels "
@@ -376,9 +406,10 @@ def fit_semantic_stage(texts: Sequence[str], y: np.ndarray, oof_logits: np.ndarr
     starts = [seed * NETWORKS + k for k in range(NETWORKS)]
     oof_semantic = np.zeros(len(y))
     for train_index, test_index in GroupKFold(folds).split(embeddings, y, groups):
+        train_index = train_index[readable[train_index]]
         oof_semantic[test_index] = np.mean(
             [_network_logits(fit_network(train_index, start), embeddings[test_index]) for start in starts], axis=0)
-    weights, bias, coef, intercept = _averaged([fit_network(np.arange(len(y)), start) for start in starts])
+    weights, bias, coef, intercept = _averaged([fit_network(np.flatnonzero(readable), start) for start in starts])
     stacker = LogisticRegression(C=1.0, max_iter=2000).fit(
         np.column_stack([z[candidates], oof_semantic[candidates]]), y[candidates], sample_weight=w[candidates])
     stage = SemanticStage(
@@ -386,7 +417,8 @@ def fit_semantic_stage(texts: Sequence[str], y: np.ndarray, oof_logits: np.ndarr
         hidden_weights=_pack(weights), hidden_bias=_pack(bias), networks=NETWORKS,
         stack_stage_one=float(stacker.coef_[0][0]), stack_semantic=float(stacker.coef_[0][1]),
         stack_intercept=float(stacker.intercept_[0]), prior_shift=float(prior_shift),
-        encoder_version=encoder_version(), n_fitted=len(y), n_candidates=int(candidates.sum()),
+        encoder_version=encoder_version(), n_fitted=int(readable.sum()), n_candidates=int(candidates.sum()),
+        min_known_share=MIN_KNOWN_SHARE,
     )
     oof_stacked = np.where(candidates, stage.stacked(z, oof_semantic), z)
     return stage, oof_stacked

@@ -256,7 +256,8 @@ def train(
                       "embedding_model": stage.embedding_model,
                       "candidate_logit": stage.candidate_logit, "stack_stage_one": stage.stack_stage_one,
                       "stack_semantic": stage.stack_semantic, "stack_intercept": stage.stack_intercept,
-                      "n_candidates": stage.n_candidates, "n_fitted": stage.n_fitted}
+                      "n_candidates": stage.n_candidates, "n_fitted": stage.n_fitted,
+                      "min_known_share": stage.min_known_share}
                      if stage else {"skipped": semantic_skipped}),
         "threshold_by_recall_floor": oof_threshold,
         "held_back": held_back.to_dict() if held_back else None,

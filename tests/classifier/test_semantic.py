@@ -13,7 +13,7 @@ import classifier.semantic as semantic_module
 from classifier.artifacts import ModelIncompatibleError, resolve_version_dir
 from classifier.labelled import LabelledDataError
 from classifier.scorer import Scorer
-from classifier.semantic import (CANDIDATE_LOGIT, MAX_CHARS, Encoder, SemanticStage, fit_semantic_stage,
+from classifier.semantic import (CANDIDATE_LOGIT, MAX_CHARS, MIN_KNOWN_SHARE, Encoder, SemanticStage, fit_semantic_stage,
                                  semantic_text)
 from classifier.train import train
 import support
@@ -35,6 +35,10 @@ class FixedEncoder:
         for i, text in enumerate(texts):
             out[i, 0] = float(text.split()[0])
         return out
+
+    def known_share(self, texts):
+        """Every word piece known, except in texts that say "unread"."""
+        return np.array([0.0 if "unread" in text else 1.0 for text in texts])
 
 
 def _stage(**kw) -> SemanticStage:
@@ -76,6 +80,37 @@ def test_the_candidates_are_counted_at_the_training_prevalence() -> None:
     scores, logits = stage.rescore([at_base_rate], ["2 offer"], FixedEncoder())
     assert logits[0] == 2.0
     assert scores[0] == pytest.approx(_sigmoid(CANDIDATE_LOGIT + 0.5 + 2.0 - 5.0))
+
+
+def test_a_candidate_the_encoder_cannot_read_keeps_stage_ones_score() -> None:
+    """A text whose word pieces the encoder mostly does not know (a script it was not trained on) is not embedded:
+    its embedding would say "unknown script", not offer or mention.  A stage saved before it reads everything."""
+    above = _sigmoid(CANDIDATE_LOGIT + 1)
+    encoder = FixedEncoder()
+    scores, logits = _stage(min_known_share=0.5).rescore([above, above], ["-4 unread", "-4 mention"], encoder)
+    assert encoder.seen == ["-4 mention"]
+    assert scores[0] == above and math.isnan(logits[0])
+    assert scores[1] == pytest.approx(_sigmoid(CANDIDATE_LOGIT + 1 - 4.0))
+    scores, logits = _stage().rescore([above], ["-4 unread"], FixedEncoder())
+    assert logits[0] == -4.0
+
+
+def test_rows_the_encoder_cannot_read_are_left_out_of_fitting_and_keep_stage_one() -> None:
+    rng = np.random.default_rng(0)
+    y = np.array([1, 0] * 40)
+    texts = [f"{(2 if label else -2) + rng.normal(0, 0.5):.3f} row{i}" + (" unread" if i < 8 else "")
+             for i, label in enumerate(y)]
+    stage, oof = fit_semantic_stage(texts, y, np.full(len(y), 0.5), groups=[f"p{i % 5}" for i in range(len(y))],
+                                    encoder=FixedEncoder())
+    assert (stage.n_fitted, stage.n_candidates, stage.min_known_share) == (72, 72, MIN_KNOWN_SHARE)
+    assert oof[:8].tolist() == [0.5] * 8  # stage one's log-odds, as at scoring
+
+
+@needs_encoder
+def test_the_encoder_knows_the_pieces_of_its_languages_and_not_of_south_asian_scripts() -> None:
+    shares = Encoder().known_share(["Leopard skin for sale, WhatsApp me", "出售老象牙手镯 包邮",
+                                    "Peau de léopard à vendre", "புலி தோல் விற்பனைக்கு", "বাঘের চামড়া বিক্রি"])
+    assert shares[:3].min() > 0.9 and shares[3:].max() < MIN_KNOWN_SHARE
 
 
 @needs_encoder
@@ -185,8 +220,12 @@ def semantic_model(trained_models_dir: Path) -> Path:
 
 def test_the_shipped_model_saves_its_stage_and_the_scorer_uses_it(semantic_model: Path) -> None:
     meta = json.loads((semantic_model / "metadata.json").read_text())
-    assert meta["semantic_artifact"] == "semantic.json" and meta["semantic"]["n_fitted"] == meta["n_train"]
-    assert "Semantic second stage (`classifier.semantic`)" in (semantic_model / "MODEL_CARD.md").read_text()
+    # fitted on the training rows the encoder can read: all but the few hundred in South Asian scripts
+    assert meta["semantic_artifact"] == "semantic.json"
+    assert 0 < meta["n_train"] - meta["semantic"]["n_fitted"] < 0.05 * meta["n_train"]
+    assert meta["semantic"]["min_known_share"] == MIN_KNOWN_SHARE
+    card = (semantic_model / "MODEL_CARD.md").read_text()
+    assert "Semantic second stage (`classifier.semantic`)" in card and "whose word pieces the encoder knows" in card
     scorer = Scorer.load(semantic_model)
     assert scorer.semantic is not None and scorer.semantic.stack_semantic > 0
     stage_one = Scorer(scorer.model, scorer.metadata)  # the same model without the stage
