@@ -495,6 +495,26 @@ def test_a_phone_number_or_a_year_does_not_unflag_an_offer(trained_scorer, numbe
     assert numbered.score > plain.score / 10, (number, numbered.score, plain.score)  # it was a 25th to a 40th
 
 
+def test_a_part_of_an_animal_the_lexicon_does_not_pair_is_flagged_in_an_offer_and_not_in_a_copy_or_news(
+        trained_scorer) -> None:
+    """No term lists "piel de leopardo", "da báo" or "dents de requin": the part beside the animal's name does
+    (classifier/parts.py).  Before it, the Spanish and Vietnamese offers scored under stage one's candidates."""
+    offers = [
+        ("Piel de leopardo auténtica en venta", "Piel grande de leopardo, muy buen estado, 700 €, envío a toda España, "
+                                                "WhatsApp 612 345 678"),
+        ("Bán da báo thật", "Da báo hoa mai lớn, còn đẹp, giá 15 triệu, ship toàn quốc, Zalo 0912 345 678"),
+        ("Dents de requin tigre, lot de 10", "Vraies dents de requin tigre, 45 €, envoi possible, contactez-moi par message"),
+    ]
+    others = [
+        ("Vestido estampado piel de leopardo", "Vestido de fiesta estampado piel de leopardo, talla M, 15 €, envío"),
+        ("Colar de dente de tubarão em resina", "Réplica de dente de tubarão em resina, estilo surf, R$ 20"),
+        ("Incautan 300 colmillos de jaguar en Bolivia", "La policía decomisó colmillos de jaguar y pieles en un operativo"),
+    ]
+    results = trained_scorer.score_many([{"title": t, "description": d} for t, d in offers + others])
+    assert [r.flagged for r in results] == [True] * len(offers) + [False] * len(others), [r.score for r in results]
+    assert "part:piel de leopardo [big_cats]" in results[0].evidence_summary()
+
+
 def test_a_live_or_young_protected_animal_offered_plainly_is_flagged(trained_scorer) -> None:
     # "Live pangolin for sale" scored under the threshold: "pangolin" alone is mostly plush, books and news.
     for title in ("Live pangolin for sale", "Cheetah cub for sale", "Genuine leopard skin rug, collection only"):
@@ -719,6 +739,10 @@ DEV_FLOORS = {
     #   T77 0.872-0.880 / 0.977-0.984 / 0.681-0.745 / 0.000-0.019
     #   T78 0.813-0.840 / 0.960-0.964 / 0.680-0.740 / 0.070-0.099
     #   T79 0.848-0.865 / 0.970-0.977 / 0.780-0.800 / 0.022-0.033
+    # The fifteenth session (parts beside animals; the sentence model no longer reads the South Asian scripts it has
+    # no word pieces for, so its count of what those scripts' training writers wrote no longer moves their scores):
+    #   D43 0.800-0.823 / coded recall 0.57-0.62 / HN FPR 0.020; T77 0.849-0.874 / 0.68-0.70 / 0.009-0.019;
+    #   T78 0.811-0.839 / 0.66-0.70 / 0.070-0.099; T79 0.852-0.854 / 0.78-0.80 / 0.011-0.033 (seeds 0-2)
     "D43.jsonl": {"f1": 0.77, "roc_auc": 0.97, "coded_recall": 0.54, "hard_negative_fpr": 0.05},
     "T77.jsonl": {"f1": 0.845, "roc_auc": 0.97, "coded_recall": 0.64, "hard_negative_fpr": 0.045},
     "T78.jsonl": {"f1": 0.79, "roc_auc": 0.95, "coded_recall": 0.64, "hard_negative_fpr": 0.125},
@@ -788,7 +812,10 @@ def test_the_blind_sets_together(trained_scorer, report) -> None:
     249 / 96 / 19, 266 / 92 / 18 -> 257 / 105 / 21, 260 / 85 / 18, 271 / 84 / 15 over seeds 0-2; on all 47, 278 / 110
     / 21, 282 / 90 / 18, 289 / 88 / 15; stage one alone (seed 0) 479 / 149 / 13 on the 47
     (447 / 140 / 13 on the 42).  The offers missed bound 295 -> 315 for the
-    three new sets."""
+    three new sets.  The fifteenth session (a part word beside an animal's name, "piel de leopardo"; the sentence model
+    leaves text it cannot read to stage one): on the 47, 275 / 104 / 17, 287 / 83 / 15, 298 / 90 / 18 over seeds 0-2
+    (the fourteenth session's seed 0 retrained on that machine: 277 / 111 / 21); on the 42, 255 / 99 / 17, 264 / 79
+    / 15, 278 / 86 / 18."""
     missed = negatives = ordinary = 0
     for name in sorted(DEV_FLOORS):
         rows, _ = read_eval_data(DEV / name)
