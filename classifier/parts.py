@@ -8,7 +8,7 @@ feathers, eggs, young, fins, shell) and ``animals.csv`` the common names of the 
 an animal name (or a species name of the lexicon) only by its language's little words ("de", "d'", "ya", "ng",
 "of") or by nothing, in the order the language writes them, is a hit for the animal's group ("part" evidence:
 "piel+leopardo").  A curated term that already names the product wins, and a lookalike word anywhere in the
-field that the text does not deny (print, resin, faux, estampado, peluche, fossil, pastry) stops every pair.
+listing that the text does not deny (print, resin, faux, estampado, peluche, fossil, pastry) stops every pair.
 """
 from __future__ import annotations
 
@@ -31,21 +31,21 @@ UNLINKED_LANGS = frozenset({"id", "ms", "vi"})  # languages that put the part ri
 # Between an animal and the part after it (English "pangolin scales", "tiger-bone"): a space or a hyphen only.
 SPECIES_FIRST_LINK = re.compile(r"[\s\-]+")
 SPECIES_FIRST_LANGS = frozenset({"en"})  # languages that put the animal before the part
-# Words that say the field is about a picture, a copy, a toy, a fossil or a pastry of the thing: where one stands
-# in the field (and the text does not deny it: "no es resina"), no pair counts.  Curated terms and exclusions
-# still say what they say.
+# Words that say the listing is about a picture, a copy, a toy, a fossil or a pastry of the thing: where one stands
+# in either field (and the text does not deny it: "no es resina"), no pair counts (``RuleSet.evaluate``).  Curated
+# terms and exclusions still say what they say.
 LOOKALIKE_WORDS = frozenset("""
 print prints printed pattern patterned effect look style design motif texture textured embossed imitation faux fake
 synthetic artificial vegan replica replicas toy plush costume sticker decal fabric resin polyresin plastic acrylic
 silicone shaped pastry pastries bakery almond hooks fossil fossils fossilized fossilised megalodon
-estampado estampada estampa sintética sintetica sintético sintetico imitación imitacion falsa falso réplica replica
+estampado estampada estampa sintética sintetica sintético sintetico imitación imitacion falsa falso réplica
 juguete peluche disfraz tela motivo diseño estilo efecto símil simil resina plástico plastico acrílico acrilico
 silicona fósil fosil fósiles fosiles panadería panaderia
 imprimé imprime synthétique synthetique simili jouet déguisement tissu effet façon facon résine resine plastique
 fossile fossiles
 stampa stampato stampata finta finto imitazione giocattolo tessuto stile effetto plastica fossili
-padrão padrao sintética falsa brinquedo pelúcia pelucia tecido imitação imitacao efeito fóssil
-corak sintetis imitasi tiruan palsu mainan boneka kain fosil
+padrão padrao brinquedo pelúcia pelucia tecido imitação imitacao efeito fóssil
+corak sintetis imitasi tiruan palsu mainan boneka kain
 giả nhựa vải hóa thạch
 """.split())
 
@@ -97,18 +97,17 @@ class PartComposer:
         self.lookalikes = frozenset(normalise(w) for w in LOOKALIKE_WORDS)
         self.matcher = TermMatcher([*self.parts, *self.animals, *self.lookalikes])
 
-    def find(self, text: str, species: list[tuple[Span, object]],
-             negated: Callable[[str, Span], bool] = lambda text, span: False) -> list[tuple[Span, PartWord, object]]:
+    def find(self, text: str, species: list[tuple[Span, object]]) -> list[tuple[Span, PartWord, object]]:
         """(the pair's span, the part, the animal's row) for every part word joined to an animal's name.
 
         ``species``: (span, entry) of the field's species hits, Latin-script names only (a CJK name and its part
         are one word, and the lexicon lists those); the names of ``animals.csv`` are found here.  A part in another
         language than the name pairs only with an English name and only when it is 4+ letters long ("os", "da" are
-        other languages' little words).  ``negated(text, span)``: whether the text denies a lookalike word.
+        other languages' little words).  Lookalike words are the caller's to weigh, for the whole listing (``stops``).
         """
         spans = self.matcher.find(text)
         part_spans = [span for span in spans if span.term in self.parts]
-        if not part_spans or self._stopped(text, spans, negated):
+        if not part_spans:
             return []
         species = [*species, *((span, animal) for span in spans for animal in self.animals.get(span.term, ()))]
         out = []
@@ -136,14 +135,10 @@ class PartComposer:
                         break
         return out
 
-
-    def _stopped(self, text: str, spans: list[Span], negated: Callable[[str, Span], bool]) -> bool:
-        return any(span.term in self.lookalikes and not negated(text, span) for span in spans)
-
     def stops(self, text: str, negated: Callable[[str, Span], bool] = lambda text, span: False) -> bool:
-        """Whether ``text`` holds a lookalike word it does not deny: then no pair of the listing counts (the other
-        field's pairs neither: "Bear claw pastries" over "almond bear claws, box of 6")."""
-        return self._stopped(text, self.matcher.find(text), negated)
+        """Whether ``text`` holds a lookalike word it does not deny: then no pair of the listing counts, in either
+        field ("Bear claw pastries" over "almond bear claws, box of 6")."""
+        return any(span.term in self.lookalikes and not negated(text, span) for span in self.matcher.find(text))
 
 
 def latin_species(pairs: Iterable[tuple[Span, object]]) -> list[tuple[Span, object]]:

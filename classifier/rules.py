@@ -418,7 +418,7 @@ class RuleSet:
         composer = getattr(self, "parts", None)  # absent from rules pickled before 2026-12-07
         if composer is not None and words:  # every part word and animal name is written in Latin letters
             named = _SpanIndex([(s, e) for s, e in hits if e.kind != "species"])
-            for span, part, entry in composer.find(text, latin_species(hits), is_negated):
+            for span, part, entry in composer.find(text, latin_species(hits)):
                 if excluded.overlaps(span, (ANY_GROUP, entry.group)) or named.overlaps(span, (entry.group,)) \
                         or is_negated(text, span):
                     continue
@@ -522,9 +522,9 @@ class RuleSet:
                 negated += field_negated
                 denied += field_denied
         composer = getattr(self, "parts", None)
-        if composer is not None and len(fields) > 1 and any(h.rule == "part" for h in hits) \
+        if composer is not None and any(h.rule == "part" for h in hits) \
                 and any(composer.stops(text, is_negated) for text in fields.values()):
-            hits = [h for h in hits if h.rule != "part"]  # a copy, a print or a pastry said in the other field
+            hits = [h for h in hits if h.rule != "part"]  # a copy, a print or a pastry, in either field
         contexts = self._context_evidence(fields, exclusions, context_spans) if fields else []
         # "不是树脂" claims the real thing only where something real is named: a denied exclusion with no
         # hit for its group (any group for "*") is a sentence about something else ("对比小说").
