@@ -10,12 +10,12 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["LazyAutomaton", "Span", "TermMatcher"]
+__all__ = ["LazyAutomaton", "Span", "TermMatcher", "UNSPACED_SCRIPT"]
 
 _WORDCHAR_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # Scripts written without spaces between words: a term of theirs matches anywhere.  Thai and Lao, Myanmar
 # and Khmer run their words together too ("ขายลิงลมตัวเล็ก": sell / slow loris / small).
-_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+UNSPACED_SCRIPT = _UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
                        "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 

@@ -41,7 +41,7 @@ from classifier.evidence import Evidence
 from classifier.lexicon import ANY_GROUP, HIT_KINDS, ContextRule, DescriptionRule, Lexicon, LexiconEntry
 from classifier.homophones import HomophoneMatcher, InitialsMatcher, MaskedMatcher, SplitLatinMatcher
 from classifier.matching import Span, TermMatcher
-from classifier.parts import PartComposer, latin_species
+from classifier.parts import PartComposer, may_pair, spaced_species
 from classifier.signals import NEGATION_WORDS_LATIN, SignalMatcher
 from classifier.text import TextCache
 
@@ -160,7 +160,11 @@ _NEG_BEFORE_LATIN = re.compile(
     r"\s+(?:(?:real|genuine|actual|any|an?|the|es|de|la|el|le|les|du|des|d'|l'|é|e|ist|aus|là|của)\s*){0,2}$"
 )
 _NEG_AFTER_LATIN = re.compile(r"^(?:(?:-|\s)?(?:free\b|alternative\b|substitute\b|look-?alike\b|lookalike\b|effect\b)"
-                              r"|\s?\?\s?(?:no|nope|not)\b)")  # "bear gall? no, ox bile"
+                              r"|\s?\?\s?(?:no|nope|not)\b"  # "bear gall? no, ox bile"
+                              # South Asia's languages deny after the word, a little word between at most:
+                              # "प्लास्टिक नहीं", "प्लास्टिक वाली नहीं", "প্লাস্টিক না", "پلاسٹک نہیں", "plastic nahi"
+                              r"|\s(?:[^\s,.!?।]{1,5}\s)?(?:नहीं|नही|नाहीं|नाही|होइन|हैन|নয়|নয়|না|نہیں|نہ|ਨਹੀਂ|નથી|નહીં"
+                              r"|নাই|নেই|இல்லை|அல்ல|නෑ|නැහැ|නැත|nahi|nahin|nai|nahiṃ)(?![^\W\d_]))")
 _CJK_CHAR = re.compile("[\u3400-\u9fff]")
 
 
@@ -416,9 +420,9 @@ class RuleSet:
                 if ev not in derived:
                     derived.append(ev)
         composer = getattr(self, "parts", None)  # absent from rules pickled before 2026-12-07
-        if composer is not None and words:  # every part word and animal name is written in Latin letters
+        if composer is not None and may_pair(text, words):
             named = _SpanIndex([(s, e) for s, e in hits if e.kind != "species"])
-            for span, part, entry in composer.find(text, latin_species(hits)):
+            for span, part, entry in composer.find(text, spaced_species(hits)):
                 if excluded.overlaps(span, (ANY_GROUP, entry.group)) or named.overlaps(span, (entry.group,)) \
                         or is_negated(text, span):
                     continue

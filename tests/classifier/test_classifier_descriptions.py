@@ -168,3 +168,33 @@ def test_the_lexicon_report_counts_descriptions() -> None:
     rows = {(s.term, s.rule): s for s in term_stats(lexicon, listings)}
     assert rows[("hornbill casque", "description")].positives == 1
     assert rows[("ivory grain", "description")].fired == 0  # rows that never fired are listed too
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "rule"),
+    [
+        ("पुरानी धारीदार खाल", "सिर सहित, 6 फुट, कीमत बात करके", "striped pelt"),  # Hindi: striped hide
+        ("চিতা ছোপওয়ালা চামড়া", "৫ ফুট, দাম ইনবক্সে", "spotted pelt"),  # Bengali: spotted skin
+        ("बोलने वाला मिट्ठू", "हाथ से खाता है, ₹2500", "talking parrot"),
+        ("জাল থেকে নামানো ছোট পাখি ৫০ পিস", "পাইকারি দাম ৮০ টাকা", "wild-caught bird"),
+        ("दिवाली के लिए उल्लू उपलब्ध", "बड़ा साइज, संपर्क करें 98xxxxxx", "owl for rituals"),
+        ("दोमुंहा 3.2 किलो", "सीधी पार्टी फोन करे", "red sand boa by weight"),
+        ("जंगली पित्त सूखा", "10 ग्राम ₹5000", "wild bile"),
+        ("हिमालयन नाभि ओरिजिनल", "10 ग्राम, कीमत ₹9000", "musk pod"),
+    ],
+)
+def test_south_asian_descriptions_fire(rules: RuleSet, title: str, description: str, rule: str) -> None:
+    assert rule in _described(rules, title, description)
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("लक्ष्मी जी उल्लू पीतल मूर्ति", "दिवाली पूजा के लिए, ₹799, फ्री डिलीवरी"),  # a brass idol of Lakshmi's owl
+        ("धारीदार चादर डबल बेड", "कॉटन, ₹499"),  # a striped bedsheet
+        ("नाभि में तेल डालने के फायदे", "हिमालय की जड़ी बूटी वाला तेल ₹299"),  # navel oiling
+        ("जाल वाली कबूतर जोड़ी", "₹600 जोड़ा"),  # pigeons are legal
+    ],
+)
+def test_south_asian_lookalikes_are_stopped(rules: RuleSet, title: str, description: str) -> None:
+    assert _described(rules, title, description) == {}

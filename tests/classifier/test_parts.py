@@ -143,3 +143,50 @@ def test_rules_pickled_before_the_parts_table_score_as_they_did(rules: RuleSet) 
     text = normalise("Piel de leopardo auténtica en venta")
     assert [e.rule for e in old.evaluate(text) if e.rule == "part"] == []
     assert [e.rule for e in rules.evaluate(text) if e.rule == "part"] == ["part"]
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "group"),
+    [
+        ("ভালুকের পিত্ত আছে", "পিত্ত+ভালুক", "bear_bile"),  # Bengali: the genitive ending written onto the name
+        ("চিতাবাঘের চামড়া বিক্রি", "চামড়া+চিতাবাঘ", "big_cats"),
+        ("गुलदार के नाखून बिकाऊ", "नाखून+गुलदार", "big_cats"),  # Hindi: name, genitive word, part
+        ("कछुए के अंडे", "अंडे+कछुए", "tortoises"),
+        ("کچھوے کا خول", "خول+کچھوے", "tortoises"),  # Urdu
+        ("bhalu ka pitt chahiye", "pitt+bhalu", "bear_bile"),  # romanised Hindi
+        ("hiran ki skin", "skin+hiran", "other"),  # a romanised name with an English part
+        ("tiger ki khaal available", "khaal+tiger", "tiger"),  # an English name with a romanised part
+        ("ஆமை கறி", "கறி+ஆமை", "tortoises"),  # Tamil: side by side
+        ("पोपटाची पिल्ले", "पिल्ले+पोपट", "parrots"),  # Marathi: the ending on the name
+    ],
+)
+def test_south_asian_languages_put_the_animal_first(rules: RuleSet, text: str, term: str, group: str) -> None:
+    assert (term, group) in [(t, g) for t, g, _ in _parts(rules, text)], _parts(rules, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ہرن کے سینگ جیسے لکڑی کے ہینگر",  # "like deer antlers": wooden hangers
+        "बाघ की खाल का प्रिंट वाला कुशन",  # a print (and a curated term names the product)
+        "गुलदार के नाखून जैसा डिज़ाइन",  # "like": a design
+        "तोमार चामड़ा",  # a part with no animal
+    ],
+)
+def test_no_south_asian_pair_for_lookalikes(rules: RuleSet, text: str) -> None:
+    assert _parts(rules, text) == []
+
+
+@pytest.mark.parametrize("text", ["রেড ইয়ার স্লাইডার কচ্ছপ ছানা", "ब्राज़ीलियन कछुए के बच्चे", "Red eared slider babies"])
+def test_the_legal_pet_turtle_is_named_as_an_exclusion(rules: RuleSet, text: str) -> None:
+    """The red-eared slider (South Asia's pet shops: "the Brazilian turtle") is legal: an exclusion the model weighs."""
+    assert [e.group for e in rules.evaluate(normalise(text)) if e.rule == "exclusion"][:1] == ["tortoises"]
+
+
+def test_south_asian_denial_follows_the_word(rules: RuleSet) -> None:
+    """SOV languages deny after the word: "plastic nahi" is the seller denying the lookalike, so the pair counts."""
+    assert ("nakhun+guldar", "big_cats") not in [(t, g) for t, g, _ in _parts(rules, "गुलदार के नाखून")]
+    assert [t for t, _, _ in _parts(rules, "गुलदार के नाखून, प्लास्टिक नहीं")] == ["नाखून+गुलदार"]
+    assert _parts(rules, "गुलदार के नाखून, प्लास्टिक वाले") == []
+    negated = [e.term for e in rules.evaluate(normalise("यह बाघ की खाल नहीं है, प्रिंट है")) if e.rule == "negated"]
+    assert negated == ["बाघ की खाल"]
