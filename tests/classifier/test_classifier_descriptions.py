@@ -181,6 +181,8 @@ def test_the_lexicon_report_counts_descriptions() -> None:
         ("दोमुंहा 3.2 किलो", "सीधी पार्टी फोन करे", "red sand boa by weight"),
         ("जंगली पित्त सूखा", "10 ग्राम ₹5000", "wild bile"),
         ("हिमालयन नाभि ओरिजिनल", "10 ग्राम, कीमत ₹9000", "musk pod"),
+        ("Laxmi vahan milega", "Dhanteras se pehle booking, ₹5000 ek", "owl for rituals"),  # romanised Hindi
+        ("Pahadi tota ke bachche", "ghosle se utare, 3 piece, ₹900 each", "wild-caught bird"),
     ],
 )
 def test_south_asian_descriptions_fire(rules: RuleSet, title: str, description: str, rule: str) -> None:
@@ -194,6 +196,7 @@ def test_south_asian_descriptions_fire(rules: RuleSet, title: str, description: 
         ("धारीदार चादर डबल बेड", "कॉटन, ₹499"),  # a striped bedsheet
         ("नाभि में तेल डालने के फायदे", "हिमालय की जड़ी बूटी वाला तेल ₹299"),  # navel oiling
         ("जाल वाली कबूतर जोड़ी", "₹600 जोड़ा"),  # pigeons are legal
+        ("Laxmi vahan brass murti", "Diwali puja special, ₹1,200"),  # a brass idol, romanised
     ],
 )
 def test_south_asian_lookalikes_are_stopped(rules: RuleSet, title: str, description: str) -> None:

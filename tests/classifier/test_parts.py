@@ -158,6 +158,8 @@ def test_rules_pickled_before_the_parts_table_score_as_they_did(rules: RuleSet) 
         ("tiger ki khaal available", "khaal+tiger", "tiger"),  # an English name with a romanised part
         ("ஆமை கறி", "கறி+ஆமை", "tortoises"),  # Tamil: side by side
         ("पोपटाची पिल्ले", "पिल्ले+पोपट", "parrots"),  # Marathi: the ending on the name
+        ("hatir dater churi", "dater+hati", "ivory"),  # romanised Bengali: both in the genitive (ivory's bangles)
+        ("বড় বিড়ালের নখ", "নখ+বড় বিড়াল", "big_cats"),  # "big cat", the trade's word
     ],
 )
 def test_south_asian_languages_put_the_animal_first(rules: RuleSet, text: str, term: str, group: str) -> None:
