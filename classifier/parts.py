@@ -7,8 +7,9 @@ feathers, eggs, young, fins, shell) and ``animals.csv`` the common names of the 
 (leopardo, báo, tiburón: words too ordinary to count alone, so they are not lexicon terms).  A part word joined to
 an animal name (or a species name of the lexicon) only by its language's little words ("de", "d'", "ya", "ng",
 "of"; South Asia's genitive words and endings, "बाघ की खाल", "ভালুকের পিত্ত") or by nothing, in the order the
-language writes them, is a hit for the animal's group ("part" evidence: "piel+leopardo").  A curated term that already names the product wins, and a lookalike word anywhere in the
-listing that the text does not deny (print, resin, faux, estampado, peluche, fossil, pastry) stops every pair.
+language writes them, is a hit for the animal's group ("part" evidence: "piel+leopardo").  A curated term that
+already names the product wins, and a lookalike word anywhere in the listing that the text does not deny (print,
+resin, faux, estampado, peluche, fossil, pastry) stops every pair.
 """
 from __future__ import annotations
 

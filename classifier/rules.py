@@ -163,8 +163,8 @@ _NEG_AFTER_LATIN = re.compile(r"^(?:(?:-|\s)?(?:free\b|alternative\b|substitute\
                               r"|\s?\?\s?(?:no|nope|not)\b"  # "bear gall? no, ox bile"
                               # South Asia's languages deny after the word, a little word between at most:
                               # "प्लास्टिक नहीं", "प्लास्टिक वाली नहीं", "প্লাস্টিক না", "پلاسٹک نہیں", "plastic nahi"
-                              r"|\s(?:[^\s,.!?।]{1,5}\s)?(?:नहीं|नही|नाहीं|नाही|होइन|हैन|নয়|নয়|না|نہیں|نہ|ਨਹੀਂ|નથી|નહીં"
-                              r"|নাই|নেই|இல்லை|அல்ல|නෑ|නැහැ|නැත|nahi|nahin|nai|nahiṃ)(?![^\W\d_]))")
+                              r"|\s(?:[^\s,.!?।]{1,5}\s)?(?:नहीं|नही|नाहीं|नाही|होइन|हैन|নয়|না|نہیں|نہ|ਨਹੀਂ|નથી"
+                              r"|નહીં|নাই|নেই|இல்லை|அல்ல|නෑ|නැහැ|නැත|nahi|nahin|nai|nahiṃ)(?![^\W\d_]))")
 _CJK_CHAR = re.compile("[\u3400-\u9fff]")
 
 

@@ -187,7 +187,7 @@ def test_the_legal_pet_turtle_is_named_as_an_exclusion(rules: RuleSet, text: str
 
 def test_south_asian_denial_follows_the_word(rules: RuleSet) -> None:
     """SOV languages deny after the word: "plastic nahi" is the seller denying the lookalike, so the pair counts."""
-    assert ("nakhun+guldar", "big_cats") not in [(t, g) for t, g, _ in _parts(rules, "गुलदार के नाखून")]
+    assert [(t, g) for t, g, _ in _parts(rules, "गुलदार के नाखून")] == [("नाखून+गुलदार", "big_cats")]
     assert [t for t, _, _ in _parts(rules, "गुलदार के नाखून, प्लास्टिक नहीं")] == ["नाखून+गुलदार"]
     assert _parts(rules, "गुलदार के नाखून, प्लास्टिक वाले") == []
     negated = [e.term for e in rules.evaluate(normalise("यह बाघ की खाल नहीं है, प्रिंट है")) if e.rule == "negated"]
